@@ -1,0 +1,91 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import { isDatabaseUnavailable } from '../db/pool';
+import type { Logger } from '../logger';
+
+/** The one catalogue of error codes: clients may rely on `error` never changing for a given condition. */
+export const ERROR_CATALOGUE = {
+  UNAUTHORIZED: { status: 401, message: 'Missing or invalid credentials' },
+  AUTH_NOT_CONFIGURED: { status: 403, message: 'This endpoint is disabled until its secret is configured' },
+  FORBIDDEN: { status: 403, message: 'Not allowed' },
+  NOT_FOUND: { status: 404, message: 'Not found' },
+  ROUTE_NOT_FOUND: { status: 404, message: 'No such route' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  INVALID_JSON: { status: 400, message: 'The request body is not valid JSON' },
+  INVALID_PAYLOAD: { status: 400, message: 'The request body failed validation' },
+  INVALID_REQUEST: { status: 400, message: 'The request is not valid' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than the configured limit' },
+  UNSUPPORTED_ENCODING: { status: 415, message: 'The request body encoding is not supported' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests; retry later' },
+  AUTH_RATE_LIMITED: { status: 429, message: 'Too many failed authentication attempts; retry later' },
+  DATABASE_UNAVAILABLE: { status: 503, message: 'The database is unavailable; retry later' },
+  INTERNAL_ERROR: { status: 500, message: 'Internal error' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly details?: unknown,
+  ) {
+    super(message ?? ERROR_CATALOGUE[code].message);
+  }
+}
+
+export const RETRY_AFTER_SECONDS = 5;
+
+export function sendError(res: Response, code: ErrorCode, message?: string, details?: unknown): void {
+  const { status } = ERROR_CATALOGUE[code];
+  if (status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+  res.status(status).json({
+    success: false,
+    error: code,
+    message: message ?? ERROR_CATALOGUE[code].message,
+    requestId: res.locals.requestId as string | undefined,
+    ...(details === undefined ? {} : { details }),
+  });
+}
+
+const BODY_PARSER_ERRORS: Record<string, ErrorCode> = {
+  'entity.too.large': 'PAYLOAD_TOO_LARGE',
+  'entity.parse.failed': 'INVALID_JSON',
+  'encoding.unsupported': 'UNSUPPORTED_ENCODING',
+  'charset.unsupported': 'UNSUPPORTED_ENCODING',
+  'request.aborted': 'INVALID_REQUEST',
+  'request.size.invalid': 'INVALID_REQUEST',
+  'stream.encoding.set': 'INVALID_REQUEST',
+};
+
+/** Every error becomes JSON from the catalogue; unknown ones are a 500 carrying only the request id. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (error instanceof ApiError) return sendError(res, error.code, error.message, error.details);
+    const parserType = (error as { type?: unknown }).type;
+    if (typeof parserType === 'string' && BODY_PARSER_ERRORS[parserType]) {
+      return sendError(res, BODY_PARSER_ERRORS[parserType]);
+    }
+    if (isDatabaseUnavailable(error)) {
+      logger.warn('database unavailable', {
+        requestId: res.locals.requestId,
+        error: (error as Error).message,
+      });
+      return sendError(res, 'DATABASE_UNAVAILABLE');
+    }
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return sendError(res, 'INVALID_REQUEST', (error as Error).message);
+    }
+    logger.error('unhandled error', {
+      requestId: res.locals.requestId,
+      method: req.method,
+      path: req.path,
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
+    sendError(res, 'INTERNAL_ERROR');
+  };
+}

@@ -1,0 +1,32 @@
+import type { RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import type { ErrorCode } from './errors';
+import { sendError } from './errors';
+
+const passThrough: RequestHandler = (_req, _res, next) => next();
+
+/** Per-client (IP) limit; `perMinute` 0 disables it. */
+export function perClientLimit(perMinute: number, code: ErrorCode = 'RATE_LIMITED'): RequestHandler {
+  if (perMinute <= 0) return passThrough;
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, res) => sendError(res, code),
+  });
+}
+
+/** Counts only answers that were 401, so a client that knows the secret is never slowed by it. */
+export function failedAuthLimit(perFifteenMinutes: number): RequestHandler {
+  if (perFifteenMinutes <= 0) return passThrough;
+  return rateLimit({
+    windowMs: 15 * 60_000,
+    limit: perFifteenMinutes,
+    skipSuccessfulRequests: true,
+    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
+    standardHeaders: false,
+    legacyHeaders: false,
+    handler: (_req, res) => sendError(res, 'AUTH_RATE_LIMITED'),
+  });
+}

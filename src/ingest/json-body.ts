@@ -1,0 +1,86 @@
+/** Deeper than any real payload (Dux-Soup's are 4 levels); PostgreSQL's jsonb would otherwise hit its stack limit. */
+export const MAX_JSON_DEPTH = 64;
+
+export type JsonBody =
+  | { ok: true; value: unknown; repaired: boolean }
+  | { ok: false; code: 'INVALID_JSON' | 'INVALID_PAYLOAD'; reason: string };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const lenientUtf8 = new TextDecoder('utf-8', { fatal: false });
+
+/**
+ * Parses a request body as JSON. Text PostgreSQL cannot store in jsonb (NUL characters, lone surrogates,
+ * invalid UTF-8) is replaced with U+FFFD and flagged as repaired so the caller keeps the exact bytes too.
+ */
+export function parseJsonBody(body: Buffer): JsonBody {
+  let text: string;
+  let repaired = false;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    text = lenientUtf8.decode(body);
+    repaired = true;
+  }
+  if (text.trim() === '') return { ok: false, code: 'INVALID_JSON', reason: 'empty body' };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, code: 'INVALID_JSON', reason: (error as Error).message.slice(0, 200) };
+  }
+  if (depthOf(value) > MAX_JSON_DEPTH) {
+    return { ok: false, code: 'INVALID_PAYLOAD', reason: `nested deeper than ${MAX_JSON_DEPTH} levels` };
+  }
+  const storable = toStorable(value);
+  return { ok: true, value: storable.value, repaired: repaired || storable.changed };
+}
+
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_JSON_DEPTH) return deepest;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+function storableString(text: string): string {
+  return text.toWellFormed().replaceAll('\u0000', '\uFFFD');
+}
+
+function toStorable(value: unknown): { value: unknown; changed: boolean } {
+  if (typeof value === 'string') {
+    const clean = storableString(value);
+    return { value: clean, changed: clean !== value };
+  }
+  if (Array.isArray(value)) {
+    let changed = false;
+    const items = value.map((item) => {
+      const result = toStorable(item);
+      changed ||= result.changed;
+      return result.value;
+    });
+    return { value: changed ? items : value, changed };
+  }
+  if (value !== null && typeof value === 'object') {
+    let changed = false;
+    const entries = Object.entries(value).map(([key, item]) => {
+      const cleanKey = storableString(key);
+      const result = toStorable(item);
+      changed ||= result.changed || cleanKey !== key;
+      return [cleanKey, result.value] as const;
+    });
+    if (!changed) return { value, changed };
+    // defineProperty keeps keys such as "__proto__" as plain data, exactly as JSON.parse produced them.
+    const copy: Record<string, unknown> = {};
+    for (const [key, item] of entries) {
+      Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
+    }
+    return { value: copy, changed };
+  }
+  return { value, changed: false };
+}

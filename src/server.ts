@@ -1,0 +1,126 @@
+import fs from 'node:fs';
+import type { Server } from 'node:http';
+import { createApp } from './app';
+import type { Config } from './config';
+import { loadConfig } from './config';
+import type { AppContext } from './context';
+import type { OpenDatabase } from './db';
+import { DatabaseState, databaseMode, isDatabaseUnavailable, openDatabase } from './db';
+import { deferredProcessor } from './ingest/processor';
+import type { Logger } from './logger';
+import { createLogger } from './logger';
+
+const DATABASE_RETRY_MAX_MS = 30_000;
+
+/**
+ * Process entry: listen at once (so `/health` answers "starting" while an embedded server initialises), then
+ * open the database and migrate; stop gracefully on SIGTERM / SIGINT.
+ */
+async function main(): Promise<void> {
+  if (fs.existsSync('.env')) process.loadEnvFile('.env');
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+  const logger = createLogger(config);
+  warnAboutSecrets(config, logger);
+
+  const database = new DatabaseState(databaseMode(config));
+  const context: AppContext = { config, logger, database, processor: deferredProcessor };
+  const server = createApp(context).listen(config.PORT, config.HOST, () =>
+    logger.info('listening', { port: config.PORT, host: config.HOST, database: database.mode }),
+  );
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 20_000;
+  server.keepAliveTimeout = 65_000;
+  server.on('error', (error) => {
+    logger.error('http server error', { error: error.message });
+    process.exit(1);
+  });
+
+  let opened: OpenDatabase | null = null;
+  let stopping = false;
+  const opening = openWithRetry(config, logger, () => stopping).then(
+    (result) => {
+      opened = result;
+      if (!result) return;
+      database.pool = result.pool;
+      database.migrated = true;
+      logger.info('ready');
+    },
+    (error: unknown) => {
+      database.startupError = (error as Error).message;
+      logger.error('database start-up failed', { error: (error as Error).message });
+      process.kill(process.pid, 'SIGTERM');
+    },
+  );
+
+  const shutdown = async (signal: string, exitCode = 0): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    await closeServer(server, config.SHUTDOWN_TIMEOUT_MS);
+    await opening;
+    database.pool = null;
+    await (opened as OpenDatabase | null)?.close();
+    logger.info('stopped');
+    process.exit(exitCode);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('unhandledRejection', (reason) =>
+    logger.error('unhandled rejection', { error: reason instanceof Error ? reason.message : String(reason) }),
+  );
+  process.on('uncaughtException', (error) => {
+    logger.error('uncaught exception', { error: error.stack ?? error.message });
+    void shutdown('uncaughtException', 1);
+  });
+}
+
+/** A database that is not reachable yet (still booting, network blip) is retried; anything else is fatal. */
+async function openWithRetry(
+  config: Config,
+  logger: Logger,
+  stopping: () => boolean,
+): Promise<OpenDatabase | null> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await openDatabase(config, logger);
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || stopping()) throw error;
+      const waitMs = Math.min(500 * 2 ** attempt, DATABASE_RETRY_MAX_MS);
+      logger.warn('database not reachable; retrying', { attempt, waitMs, error: (error as Error).message });
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      if (stopping()) return null;
+    }
+  }
+}
+
+/** Stops accepting connections and waits for in-flight requests, cutting them off after the timeout. */
+function closeServer(server: Server, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, timeoutMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+function warnAboutSecrets(config: Config, logger: Logger): void {
+  if (config.WEBHOOK_SECRET) return;
+  if (config.NODE_ENV === 'production') {
+    logger.error('WEBHOOK_SECRET is not set: /api/webhook answers 403 AUTH_NOT_CONFIGURED until it is');
+  } else {
+    logger.warn('WEBHOOK_SECRET is not set: /api/webhook is open (development only)');
+  }
+}
+
+void main();
