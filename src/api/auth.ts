@@ -25,6 +25,13 @@ export interface SecretAuthOptions {
   header: string;
 }
 
+/** True when no secret is configured (nothing to fail) or the request carries the configured one. */
+export function presentsSecret(req: Request, secret: string | undefined, header: string): boolean {
+  if (!secret) return true;
+  const offered = offeredSecret(req, header);
+  return offered !== undefined && secretsEqual(offered, secret);
+}
+
 /** Open without a secret in development only; production fails closed. */
 export function requireSecret(options: SecretAuthOptions): RequestHandler {
   return (req, res, next) => {

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { ErrorCode } from './errors';
 import { sendError } from './errors';
@@ -17,14 +17,19 @@ export function perClientLimit(perMinute: number, code: ErrorCode = 'RATE_LIMITE
   });
 }
 
-/** Counts only answers that were 401, so a client that knows the secret is never slowed by it. */
-export function failedAuthLimit(perFifteenMinutes: number): RequestHandler {
+/**
+ * Counts only requests that do not present the right secret, so a client that knows it is never slowed down,
+ * however many requests it has in flight.
+ */
+export function failedAuthLimit(
+  perFifteenMinutes: number,
+  presentsValidSecret: (req: Request) => boolean,
+): RequestHandler {
   if (perFifteenMinutes <= 0) return passThrough;
   return rateLimit({
     windowMs: 15 * 60_000,
     limit: perFifteenMinutes,
-    skipSuccessfulRequests: true,
-    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
+    skip: presentsValidSecret,
     standardHeaders: false,
     legacyHeaders: false,
     handler: (_req, res) => sendError(res, 'AUTH_RATE_LIMITED'),

@@ -5,7 +5,7 @@ import { recordRejectedInput } from '../ingest/observations';
 import { receiveWebhook } from '../ingest/webhook';
 import type { AppContext } from '../context';
 import { failedAuthLimit, perClientLimit } from './rate-limits';
-import { requireSecret } from './auth';
+import { presentsSecret, requireSecret } from './auth';
 import { sendError } from './errors';
 import { requireDatabase } from './database-guard';
 
@@ -61,7 +61,9 @@ export function webhookRouter(context: AppContext): Router {
 
   router.post(
     '/webhook',
-    failedAuthLimit(config.WEBHOOK_AUTH_FAILURE_LIMIT),
+    failedAuthLimit(config.WEBHOOK_AUTH_FAILURE_LIMIT, (req) =>
+      presentsSecret(req, config.WEBHOOK_SECRET, 'x-webhook-secret'),
+    ),
     requireSecret({
       secret: config.WEBHOOK_SECRET,
       production: config.NODE_ENV === 'production',

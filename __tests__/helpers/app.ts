@@ -1,0 +1,36 @@
+import type { Express } from 'express';
+import { createApp } from '../../src/app';
+import type { Config } from '../../src/config';
+import { loadConfig } from '../../src/config';
+import type { AppContext } from '../../src/context';
+import { DatabaseState } from '../../src/db';
+import type { ObservationProcessor } from '../../src/ingest/processor';
+import { deferredProcessor } from '../../src/ingest/processor';
+import { createLogger } from '../../src/logger';
+import type { TestDatabase } from './database';
+
+export interface TestApp {
+  app: Express;
+  context: AppContext;
+}
+
+/** The real app on a real database; `env` overrides configuration exactly as environment variables would. */
+export function buildTestApp(
+  db: TestDatabase | null,
+  env: Record<string, string> = {},
+  processor: ObservationProcessor = deferredProcessor,
+): TestApp {
+  const config: Config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    WEBHOOK_RATE_LIMIT: '0',
+    ...env,
+  });
+  const database = new DatabaseState('external');
+  if (db) {
+    database.pool = db.pool;
+    database.migrated = true;
+  }
+  const context: AppContext = { config, logger: createLogger(config), database, processor };
+  return { app: createApp(context), context };
+}
