@@ -102,11 +102,14 @@ async function openWithRetry(
 /** Stops accepting connections and waits for in-flight requests, cutting them off after the timeout. */
 function closeServer(server: Server, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
+    // Keep-alive sockets go idle as their last request finishes; close them as they do.
+    const sweeper = setInterval(() => server.closeIdleConnections(), 50);
     const timer = setTimeout(() => {
       server.closeAllConnections();
       resolve();
     }, timeoutMs);
     server.close(() => {
+      clearInterval(sweeper);
       clearTimeout(timer);
       resolve();
     });

@@ -30,7 +30,13 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
   const template = options.migrated === false ? 'template0' : TEMPLATE_DATABASE;
   await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template}`);
   const url = databaseUrl(name);
-  const pool = createPool({ connectionString: url, max: 20, connectTimeoutMs: 5000, queryTimeoutMs: 30000 });
+  const pool = createPool({
+    connectionString: url,
+    max: 20,
+    connectTimeoutMs: 5000,
+    queryTimeoutMs: 30000,
+    applicationName: 'duxsoup-etl-test',
+  });
   return {
     url,
     name,
