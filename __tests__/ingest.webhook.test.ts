@@ -136,7 +136,7 @@ describe('idempotency', () => {
   it('stores a revisit (new VisitTime) as a new observation', async () => {
     const visit = distinctVisit();
     const revisit = structuredClone(visit);
-    (revisit.data as Record<string, number>).VisitTime += 86_400_000;
+    (revisit.data as { VisitTime: number }).VisitTime += 86_400_000;
     const a = await post(visit);
     const b = await post(revisit);
     expect(b.body.duplicate).toBe(false);
@@ -292,7 +292,7 @@ describe('messy but valid data is stored intact', () => {
       (d) =>
         Object.assign(
           d,
-          JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"x": 1}}}'),
+          JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"x": 1}}}') as object,
         ),
     ],
     ['unknown extra keys', (d) => Object.assign(d, { Birthday: '1 Jan', 'Brand New Field': [1, 2, 3] })],

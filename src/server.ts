@@ -16,7 +16,7 @@ const DATABASE_RETRY_MAX_MS = 30_000;
  * Process entry: listen at once (so `/health` answers "starting" while an embedded server initialises), then
  * open the database and migrate; stop gracefully on SIGTERM / SIGINT.
  */
-async function main(): Promise<void> {
+function main(): void {
   if (fs.existsSync('.env')) process.loadEnvFile('.env');
   let config: Config;
   try {
@@ -41,11 +41,11 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
-  let opened: OpenDatabase | null = null;
+  const opened: { database: OpenDatabase | null } = { database: null };
   let stopping = false;
   const opening = openWithRetry(config, logger, () => stopping).then(
     (result) => {
-      opened = result;
+      opened.database = result;
       if (!result) return;
       database.pool = result.pool;
       database.migrated = true;
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     await closeServer(server, config.SHUTDOWN_TIMEOUT_MS);
     await opening;
     database.pool = null;
-    await (opened as OpenDatabase | null)?.close();
+    await opened.database?.close();
     logger.info('stopped');
     process.exit(exitCode);
   };
@@ -126,4 +126,4 @@ function warnAboutSecrets(config: Config, logger: Logger): void {
   }
 }
 
-void main();
+main();

@@ -17,7 +17,7 @@ export default async function globalSetup(): Promise<void> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duxsoup-etl-test-'));
     fs.chmodSync(dir, 0o755);
     const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), database: 'postgres' });
-    (globalThis as Record<string, unknown>).__EMBEDDED_PG__ = { stop: server.stop, dir };
+    (globalThis as Record<string, unknown>).__EMBEDDED_PG__ = { stop: () => server.stop(), dir };
     adminUrl = server.url;
     process.env.TEST_DATABASE_MODE = 'embedded';
   } else {

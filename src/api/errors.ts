@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { isDatabaseUnavailable } from '../db/pool';
 import type { Logger } from '../logger';
+import { requestIdOf } from './request-context';
 
 /** The one catalogue of error codes: clients may rely on `error` never changing for a given condition. */
 export const ERROR_CATALOGUE = {
@@ -42,7 +43,7 @@ export function sendError(res: Response, code: ErrorCode, message?: string, deta
     success: false,
     error: code,
     message: message ?? ERROR_CATALOGUE[code].message,
-    requestId: res.locals.requestId as string | undefined,
+    requestId: requestIdOf(res),
     ...(details === undefined ? {} : { details }),
   });
 }
@@ -71,7 +72,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (isDatabaseUnavailable(error)) {
       logger.warn('database unavailable', {
-        requestId: res.locals.requestId,
+        requestId: requestIdOf(res),
         error: (error as Error).message,
       });
       return sendError(res, 'DATABASE_UNAVAILABLE');
@@ -81,7 +82,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return sendError(res, 'INVALID_REQUEST', (error as Error).message);
     }
     logger.error('unhandled error', {
-      requestId: res.locals.requestId,
+      requestId: requestIdOf(res),
       method: req.method,
       path: req.path,
       error: error instanceof Error ? (error.stack ?? error.message) : String(error),

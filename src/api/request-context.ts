@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import type { Logger } from '../logger';
 
 const ACCEPTABLE_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export function requestIdOf(res: Response): string {
+  const value: unknown = res.locals.requestId;
+  return typeof value === 'string' ? value : '';
+}
 
 /** Accepts a sane `X-Request-Id` or makes one, echoes it, and logs one line per request when it finishes. */
 export function requestContext(logger: Logger): RequestHandler {

@@ -3,11 +3,14 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { bodyLimitBytes } from '../config';
 import { recordRejectedInput } from '../ingest/observations';
 import { receiveWebhook } from '../ingest/webhook';
+import { ObservationWriter } from '../ingest/observation-writer';
+import type { Pool } from '../db';
 import type { AppContext } from '../context';
 import { failedAuthLimit, perClientLimit } from './rate-limits';
 import { presentsSecret, requireSecret } from './auth';
 import { sendError } from './errors';
 import { requireDatabase } from './database-guard';
+import { requestIdOf } from './request-context';
 
 /** `POST /api/webhook`: the Dux-Soup receiver. Auth, then limits, then the body is read and stored first. */
 export function webhookRouter(context: AppContext): Router {
@@ -15,15 +18,24 @@ export function webhookRouter(context: AppContext): Router {
   const router = Router();
   const limitBytes = bodyLimitBytes(config.WEBHOOK_BODY_LIMIT);
 
+  const writers = new WeakMap<Pool, ObservationWriter>();
+  const writerFor = (pool: Pool) => {
+    let writer = writers.get(pool);
+    if (!writer) writers.set(pool, (writer = new ObservationWriter(pool)));
+    return writer;
+  };
+
   const handle: RequestHandler = async (req, res) => {
     const pool = database.pool!;
+    const writer = writerFor(pool);
     const outcome = await receiveWebhook(
       {
         pool,
+        append: (observation) => writer.append(observation),
         processor: context.processor,
         onProcessorError: (observationId, error) =>
           logger.error('phase 2 failed; observation left pending', {
-            requestId: res.locals.requestId,
+            requestId: requestIdOf(res),
             observationId,
             error: error instanceof Error ? error.message : String(error),
           }),
@@ -31,7 +43,7 @@ export function webhookRouter(context: AppContext): Router {
       {
         body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
         contentType: req.get('content-type') ?? null,
-        requestId: res.locals.requestId as string,
+        requestId: requestIdOf(res),
       },
     );
     if (outcome.accepted) {
@@ -49,7 +61,7 @@ export function webhookRouter(context: AppContext): Router {
     if ((error as { type?: unknown }).type !== 'entity.too.large' || !database.pool) return next(error);
     await recordRejectedInput(database.pool, {
       endpoint: 'webhook',
-      requestId: res.locals.requestId as string,
+      requestId: requestIdOf(res),
       contentType: req.get('content-type') ?? null,
       body: null,
       bodyBytes: Number(req.get('content-length') ?? 0) || limitBytes + 1,

@@ -365,7 +365,7 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
 
 function describe(error: unknown): string {
   if (error && typeof error === 'object' && 'stderr' in error) {
-    const stderr = String((error as { stderr: unknown }).stderr).trim();
+    const stderr = String(error.stderr).trim();
     if (stderr) return stderr.split('\n').slice(-3).join(' | ');
   }
   return error instanceof Error ? error.message : String(error);

@@ -121,15 +121,23 @@ export function readEnvelope(body: unknown): EnvelopeResult {
   return {
     ok: true,
     envelope: {
-      userId: raw.userid === undefined || raw.userid === null ? null : String(raw.userid),
+      userId: scalarText(raw.userid),
       type,
       event: envelope.data.event.trim().toLowerCase(),
       eventTime: ownTime ?? envelopeTime,
       envelopeTime,
-      dataId: data.id === undefined || data.id === null || data.id === '' ? null : String(data.id).trim(),
+      dataId: scalarText(data.id),
       data,
     },
   };
+}
+
+/** Strings and numbers as trimmed text; anything else (validated away earlier) as null. */
+function scalarText(value: unknown): string | null {
+  if (typeof value === 'number') return String(value);
+  if (typeof value !== 'string') return null;
+  const trimmed = value.trim();
+  return trimmed === '' ? null : trimmed;
 }
 
 const EARLIEST = Date.UTC(2000, 0, 1);

@@ -28,22 +28,31 @@ export function parseJsonBody(body: Buffer): JsonBody {
   } catch (error) {
     return { ok: false, code: 'INVALID_JSON', reason: (error as Error).message.slice(0, 200) };
   }
-  if (depthOf(value) > MAX_JSON_DEPTH) {
+  if (nestingDepth(text) > MAX_JSON_DEPTH) {
     return { ok: false, code: 'INVALID_PAYLOAD', reason: `nested deeper than ${MAX_JSON_DEPTH} levels` };
   }
+  // Raw text cannot carry NUL or a lone surrogate; only their \u escapes can, so most bodies skip the walk.
+  if (!MAYBE_UNSTORABLE_ESCAPE.test(text)) return { ok: true, value, repaired };
   const storable = toStorable(value);
   return { ok: true, value: storable.value, repaired: repaired || storable.changed };
 }
 
-function depthOf(value: unknown): number {
+const MAYBE_UNSTORABLE_ESCAPE = /\\u(0000|[dD][89a-fA-F])/;
+
+/** Bracket depth of valid JSON text, ignoring brackets inside strings. */
+function nestingDepth(text: string): number {
+  let depth = 0;
   let deepest = 0;
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [current, depth] = stack.pop()!;
-    if (current === null || typeof current !== 'object') continue;
-    deepest = Math.max(deepest, depth);
-    if (deepest > MAX_JSON_DEPTH) return deepest;
-    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === 0x5c)
+        i += 1; // backslash: skip the escaped character
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) inString = true;
+    else if (code === 0x7b || code === 0x5b) deepest = Math.max(deepest, ++depth);
+    else if (code === 0x7d || code === 0x5d) depth -= 1;
   }
   return deepest;
 }

@@ -3,7 +3,8 @@ import type { FieldProblem } from './envelope';
 import { isProfileKind, readEnvelope } from './envelope';
 import { eventKey } from './event-key';
 import { parseJsonBody } from './json-body';
-import { appendObservation, recordRejectedInput } from './observations';
+import type { NewObservation, StoredObservation } from './observations';
+import { recordRejectedInput } from './observations';
 import type { ObservationProcessor } from './processor';
 
 export interface WebhookRequest {
@@ -24,6 +25,7 @@ export type WebhookOutcome =
 
 export interface WebhookDeps {
   pool: Pool;
+  append: (observation: NewObservation) => Promise<StoredObservation>;
   processor: ObservationProcessor;
   onProcessorError: (observationId: number, error: unknown) => void;
 }
@@ -59,7 +61,7 @@ export async function receiveWebhook(deps: WebhookDeps, request: WebhookRequest)
   const { envelope } = read;
   const profileEvent = isProfileKind(envelope.type);
   const key = eventKey(envelope);
-  const stored = await appendObservation(deps.pool, {
+  const stored = await deps.append({
     source: 'duxsoup',
     kind: envelope.type,
     event: envelope.event,

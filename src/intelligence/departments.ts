@@ -74,7 +74,7 @@ export const DEPARTMENT_RULES: readonly DepartmentRule[] = [
   },
   {
     pattern:
-      /\b(?:sales|solutions?|pre-?sales|presales|field)\s+engineer|\bsales\s+(?:development|operations|ops|enablement)\b|\bbusiness\s+develop|\bbiz\s?dev\b|\brevenue\s+operations\b|\brev\s?ops\b|\baccount\s+(?:executive|manager|director|management)\b|\bkey\s+accounts?\b|\bpartner\s+(?:manager|management|account|development|success)\b|\bchannel\s+partner|\bcro\b|\bchief (?:revenue|commercial|sales) officer\b/,
+      /\b(?:sales|solutions?|pre-?sales|presales|field)\s+engineer|\bsales\s+(?:development|operations|ops|enablement)\b|\bbusiness\s+develop|\bbiz\s?dev\b|\brevenue\s+operations\b|\brev\s?ops\b|\baccount\s+(?:executive|manager|director|management)\b|\bkey\s+accounts?\b|\bclient\s+partner|\blead\s+development\s+rep|\bldr\b|\bpartner\s+(?:manager|management|account|development|success)\b|\bchannel\s+partner|\bcro\b|\bchief (?:revenue|commercial|sales) officer\b/,
     department: 'sales',
     label: 'sales (compound)',
   },
@@ -105,7 +105,7 @@ export const DEPARTMENT_RULES: readonly DepartmentRule[] = [
   },
   {
     pattern:
-      /\b(?:cto|cio|ciso|chief (?:technology|information|information security|digital) officer|information security|cyber\s?security|infosec|computer science)\b/,
+      /\b(?:cto|cio|ciso|chief (?:technology|information|information security|digital) officer|information security|cyber\s?security|infosec|computer science)\b|\bcs\s+(?:student|major|graduate|undergrad\w*)\b/,
     department: 'engineering',
     label: 'engineering (compound)',
   },

@@ -12,14 +12,7 @@ export { DEPARTMENTS };
 export type { Department };
 
 export type SeniorityTierName =
-  | 'Owner'
-  | 'CXO'
-  | 'SVP'
-  | 'VP'
-  | 'Managing Director'
-  | 'Manager'
-  | 'In Training'
-  | 'Individual Contributor';
+  'Owner' | 'CXO' | 'SVP' | 'VP' | 'Managing Director' | 'Manager' | 'In Training' | 'Individual Contributor';
 
 export type SeniorityLevel = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 
@@ -38,7 +31,6 @@ export interface TitleClassification {
   matched: string | null;
 }
 
-/** Highest first. */
 const TIERS: SeniorityTier[] = [
   {
     level: 8,
@@ -89,6 +81,7 @@ const TIERS: SeniorityTier[] = [
     examples: ['Senior Software Engineer', 'Account Executive', 'Product Owner', 'Executive Assistant'],
   },
 ];
+/** Highest first. */
 export const SENIORITY_TIERS: readonly SeniorityTier[] = Object.freeze(TIERS);
 
 const LEVEL_OF: Readonly<Record<SeniorityTierName, SeniorityLevel>> = {
@@ -110,9 +103,12 @@ const C_SUITE =
 
 const SENIOR_ROLE = `${C_SUITE}|president|chairman|chairwoman|chair|co-?founders?|founders?|owners?|managing director|md|partners?|vp|svp|evp|vice president|general manager|gm|executive director|directors?|managers?|board|chief executive|principal|head of [a-z]+`;
 
+/** Plurals only: "helping founders" names an audience, "Founder" names the person. */
+const AUDIENCE = `(?:(?:${C_SUITE}|co-?founder|founder|owner|executive|leader|partner|president|vp|entrepreneur|director|manager)s|c-suite)\\b`;
+
 /** Words that, in a medical title, make "MD" the degree rather than Managing Director. */
 const MEDICAL_CONTEXT =
-  /\b(?:physician|doctor|dr|surgeon|surgery|surgical|medicine|medical|clinic|clinical|hospital|hospitalist|resident|residency|attending|internist|nurse|patient|cardiolog\w*|oncolog\w*|neurolog\w*|radiolog\w*|dermatolog\w*|gastroenterolog\w*|patholog\w*|urolog\w*|nephrolog\w*|endocrinolog\w*|hematolog\w*|ophthalmolog\w*|gyn[a]?ecolog\w*|obstetric\w*|an[a]?esthesi\w*|psychiatr\w*|p[a]?ediatr\w*|orthop[a]?edic\w*|pulmonolog\w*|rheumatolog\w*|immunolog\w*|neonatolog\w*|emergency medicine|family practice|primary care|ob\/gyn|obgyn)\b/;
+  /\b(?:physician|doctor|dr|surgeon|surgery|surgical|medicine|medical|clinic|clinical|hospital|hospitalist|resident|residency|attending|internist|nurse|patient|cardiolog\w*|oncolog\w*|neurolog\w*|radiolog\w*|dermatolog\w*|gastroenterolog\w*|patholog\w*|urolog\w*|nephrolog\w*|endocrinolog\w*|hematolog\w*|ophthalmolog\w*|gyna?ecolog\w*|obstetric\w*|ana?esthesi\w*|psychiatr\w*|pa?ediatr\w*|orthopa?edic\w*|pulmonolog\w*|rheumatolog\w*|immunolog\w*|neonatolog\w*|emergency medicine|family practice|primary care|ob\/gyn|obgyn)\b/;
 
 const MEDICAL_CREDENTIAL =
   'phd|mph|mba|ms|msc|mbbs|facc|facs|facp|faap|frcpc?|dabr|faafp|mhs|mha|mmsc|dds|dmd|do|dr';
@@ -143,9 +139,21 @@ const TIER_MASKS: readonly TierMask[] = [
   },
   // "Assistant to the CEO", "Chief of Staff to the Founder", "Office of the President".
   {
-    pattern: new RegExp(`\\b(?:to|office of)\\s+(?:the\\s+)?(?:[a-z&-]+\\s+){0,2}?(?:${SENIOR_ROLE})s?\\b`, 'g'),
+    pattern: new RegExp(
+      `\\b(?:to|office of)\\s+(?:the\\s+)?(?:[a-z&-]+\\s+){0,2}?(?:${SENIOR_ROLE})s?\\b`,
+      'g',
+    ),
     tier: null,
     label: 'reports to a senior role',
+  },
+  // LinkedIn headlines name their audience: "Helping SaaS founders scale", "Executive Coach for CEOs".
+  {
+    pattern: new RegExp(
+      `\\b(?:help|helps|helping|empower\\w*|support|supports|supporting|serve|serves|serving|coach|coaches|coaching|advise|advises|advising|mentor|mentors|mentoring|for|with)\\s+(?:[a-z&-]+\\s+){0,3}?${AUDIENCE}(?:\\s*(?:,|&|and|or|/)\\s*(?:[a-z-]+\\s+){0,2}?${AUDIENCE})*`,
+      'g',
+    ),
+    tier: null,
+    label: 'audience of the role',
   },
   // "CEO Coach", "CRO Project Manager" (contract research organisation), "CLO Analyst" (loan obligations).
   {
@@ -164,14 +172,14 @@ const TIER_MASKS: readonly TierMask[] = [
   },
   {
     pattern:
-      /\b(?:product|process|service|system|systems|data|application|app|technical|tech|content|platform|solution|solutions|feature|risk|control|controls|budget|case|journey|relationship|project|program|programme|asset|incident|change|release|domain|area|capability|policy|requirements?|model|information|value stream)\s+owners?\b|\bowners?\s+(?:rep|reps|representative|representatives|relations)\b/g,
+      /\b(?:product|process|service|system|systems|data|application|app|technical|tech|content|platform|solution|solutions|feature|risk|control|controls|budget|case|journey|relationship|project|program|programme|asset|incident|change|release|domain|area|capability|policy|requirements?|model|information|value stream)[\s-]+owners?\b|\bowners?\s+(?:rep|reps|representative|representatives|relations)\b/g,
     tier: 'Individual Contributor',
     label: 'product owner (functional role)',
   },
   // "HR Business Partner", "Client Partner", "Talent Acquisition Partner", "Channel Partner".
   {
     pattern:
-      /\b(?:business|people|talent|client|account|sales|channel|success|customer|strategic|alliances?|technology|tech|implementation|solutions?|learning|finance|financial|acquisition|recruiting|recruitment|growth|marketing|integration|reseller|referral|ecosystem|platform|cloud|thinking|delivery|care|retail|community|agency|vendor|supplier|trusted|distribution|program|programme|training|development|service|services|culture|engagement|transformation|innovation|enablement|hr)\s+partners?\b/g,
+      /\b(?:business|people|talent|client|account|sales|channel|success|customer|strategic|alliances?|technology|tech|implementation|solutions?|learning|finance|financial|acquisition|recruiting|recruitment|growth|marketing|integration|reseller|referral|ecosystem|platform|cloud|thinking|delivery|care|retail|community|agency|vendor|supplier|trusted|distribution|program|programme|training|development|service|services|culture|engagement|transformation|innovation|enablement|hr)[\s-]+partners?\b/g,
     tier: 'Individual Contributor',
     label: 'business partner (functional role)',
   },
@@ -185,7 +193,7 @@ const TIER_MASKS: readonly TierMask[] = [
   {
     pattern:
       /\blead\s+(?=(?:gen|generation|generator|generators|qualification|qualifier|nurture|nurturing|scoring|routing|capture|conversion|management|acquisition|sourcing|intake|development\s+rep\w*)\b)/g,
-    tier: null,
+    tier: 'Individual Contributor',
     label: 'lead generation',
   },
   // "Lead Software Engineer" is the senior IC rung; "Team Lead" / "Engineering Lead" lead people.
@@ -202,8 +210,7 @@ const TIER_MASKS: readonly TierMask[] = [
     label: 'military chief',
   },
   {
-    pattern:
-      /\bdirector\s+of\s+(?:first\s+impressions|photography)\b|\b(?:funeral|casting)\s+director\b/g,
+    pattern: /\bdirector\s+of\s+(?:first\s+impressions|photography)\b|\b(?:funeral|casting)\s+director\b/g,
     tier: 'Individual Contributor',
     label: 'director (occupation, not rank)',
   },
@@ -233,6 +240,7 @@ const TIER_MASKS: readonly TierMask[] = [
     label: 'organisation president',
   },
   { pattern: /\b(?:presidents|chairmans)\s+club\b/g, tier: null, label: "president's club award" },
+  { pattern: /\b(?:of|for)\s+(?:the\s+)?students\b/g, tier: null, label: 'serves students (not a student)' },
   // "Intern Manager", "Student Success Manager", "Graduate Recruitment Lead": the trainee is the audience.
   {
     pattern:
@@ -384,7 +392,7 @@ const TRAINING_RULES: readonly TierRule[] = [
   },
   {
     pattern:
-      /\b(?:students?|graduate|graduates|entry[\s-]?level|resident\s+physician|residency)\b|(?:\b(?:mba|phd|doctoral|masters?|msc|ms|jd|bachelors?|bsc|cpa|cfa|md|degree)\s+|(?:^|[|,;])\s*)candidate\b|\bcandidate\s*$/,
+      /\b(?:students?|graduate|graduates|entry[\s-]?level|resident\s+physician|residency)\b|\b(?:mba|phd|doctoral|masters?|msc|ms|jd|bachelors?|bsc|cpa|cfa|md|degree)\s+candidate\b|\bcandidate\s*$/,
     tier: 'In Training',
     label: 'student/graduate',
   },
@@ -414,13 +422,6 @@ const PLACEHOLDER_TITLES: ReadonlySet<string> = new Set([
   'position',
   'lorem ipsum',
 ]);
-
-const UNCLASSIFIED: TitleClassification = Object.freeze({
-  level: null,
-  tier: null,
-  department: null,
-  matched: null,
-});
 
 /**
  * Lower case, accent-free, punctuation reduced to separators (`| , ; : / & ( ) -`), and the company
@@ -501,9 +502,9 @@ function decideTier(normalised: string): Candidate | undefined {
 
 /** Tier, level and department of a job title. Null tier only for non-strings, empty and placeholder titles. */
 export function classifyTitle(title: unknown): TitleClassification {
-  if (typeof title !== 'string') return UNCLASSIFIED;
+  if (typeof title !== 'string') return unclassified();
   const normalised = normaliseTitle(title);
-  if (isPlaceholder(normalised)) return UNCLASSIFIED;
+  if (isPlaceholder(normalised)) return unclassified();
   const decided = decideTier(normalised);
   const tier = decided?.tier ?? 'Individual Contributor';
   return {
@@ -512,6 +513,10 @@ export function classifyTitle(title: unknown): TitleClassification {
     department: classifyDepartment(normalised),
     matched: decided?.label ?? null,
   };
+}
+
+function unclassified(): TitleClassification {
+  return { level: null, tier: null, department: null, matched: null };
 }
 
 /** Positive when `after` is more senior than `before`; 0 when equal or either title is unusable. */

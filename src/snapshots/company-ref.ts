@@ -1,4 +1,5 @@
 import { asRecord, cleanString, foldForKey, normaliseWebsite, readOwn } from './normalise';
+import type { UnknownRecord } from './normalise';
 
 export type CompanyAliasKind = 'linkedin_id' | 'slug' | 'name_domain' | 'name';
 
@@ -32,7 +33,7 @@ export function extractCompanyRef(data: unknown): CompanyRef | null {
   }
 }
 
-function companyRefFrom(record: Record<string, unknown>): CompanyRef | null {
+function companyRefFrom(record: UnknownRecord): CompanyRef | null {
   const profile = parseLinkedInCompanyUrl(readOwn(record, 'CompanyProfile'));
   const linkedinId = parseCompanyId(readOwn(record, 'CompanyID')) ?? profile?.id;
   const slug = profile?.slug;
@@ -40,9 +41,12 @@ function companyRefFrom(record: Record<string, unknown>): CompanyRef | null {
   const website = normaliseWebsite(readOwn(record, 'CompanyWebsite'));
   const domain = website === undefined ? undefined : companyDomain(website);
   const identifyingName = name !== undefined && !isPlaceholderCompanyName(name);
-  if (linkedinId === undefined && slug === undefined && !identifyingName && website === undefined) return null;
+  if (linkedinId === undefined && slug === undefined && !identifyingName && website === undefined)
+    return null;
 
-  const ref: CompanyRef = { aliases: companyAliases(linkedinId, slug, identifyingName ? name : undefined, domain) };
+  const ref: CompanyRef = {
+    aliases: companyAliases(linkedinId, slug, identifyingName ? name : undefined, domain),
+  };
   if (linkedinId !== undefined) ref.linkedinId = linkedinId;
   if (slug !== undefined) ref.slug = slug;
   if (name !== undefined) ref.name = name;
@@ -96,7 +100,7 @@ export function parseLinkedInCompanyUrl(value: unknown): LinkedInCompanyPath | u
   const next = index === -1 ? undefined : segments[index + 1];
   if (next === undefined) return undefined;
   if (/^\d{1,20}$/.test(next)) return { id: next };
-  const slug = safeDecode(next)?.toLowerCase();
+  const slug = safeDecode(next)?.normalize('NFC').toLowerCase();
   return slug !== undefined && /^[^\s/?#]{1,200}$/u.test(slug) ? { slug } : undefined;
 }
 
@@ -136,8 +140,28 @@ function safeDecode(segment: string): string | undefined {
 // ---------------------------------------------------------------------------------------------------------
 
 const LEGAL_SUFFIXES = new Set([
-  'inc', 'incorporated', 'llc', 'llp', 'lp', 'ltd', 'limited', 'gmbh', 'co', 'corp', 'corporation', 'plc',
-  'sa', 'ag', 'bv', 'nv', 'pty', 'pte', 'pvt', 'srl', 'sarl', 'sas',
+  'inc',
+  'incorporated',
+  'llc',
+  'llp',
+  'lp',
+  'ltd',
+  'limited',
+  'gmbh',
+  'co',
+  'corp',
+  'corporation',
+  'plc',
+  'sa',
+  'ag',
+  'bv',
+  'nv',
+  'pty',
+  'pte',
+  'pvt',
+  'srl',
+  'sarl',
+  'sas',
 ]);
 
 /**
@@ -162,9 +186,27 @@ function isDroppableTrailingWord(word: string): boolean {
 }
 
 const PLACEHOLDER_COMPANY_NAMES = new Set([
-  'self employed', 'self-employed', 'selfemployed', 'freelance', 'freelancer', 'independent', 'independent consultant',
-  'confidential', 'stealth', 'stealth mode', 'stealth startup', 'retired', 'unemployed', 'none', 'n/a', 'na',
-  'various', 'open to work', 'looking for new opportunities', 'seeking new opportunities', 'career break',
+  'self employed',
+  'self-employed',
+  'selfemployed',
+  'freelance',
+  'freelancer',
+  'independent',
+  'independent consultant',
+  'confidential',
+  'stealth',
+  'stealth mode',
+  'stealth startup',
+  'retired',
+  'unemployed',
+  'none',
+  'n/a',
+  'na',
+  'various',
+  'open to work',
+  'looking for new opportunities',
+  'seeking new opportunities',
+  'career break',
 ]);
 
 function isPlaceholderCompanyName(name: string): boolean {
@@ -173,19 +215,88 @@ function isPlaceholderCompanyName(name: string): boolean {
 
 /** Second-level labels under which registrations happen one level deeper (acme.co.uk), plus hosting platforms. */
 const MULTI_LABEL_SUFFIXES = new Set([
-  'co.uk', 'org.uk', 'ac.uk', 'gov.uk', 'ltd.uk', 'plc.uk', 'me.uk', 'com.au', 'net.au', 'org.au', 'edu.au',
-  'gov.au', 'co.nz', 'org.nz', 'co.jp', 'ne.jp', 'or.jp', 'co.kr', 'com.br', 'net.br', 'org.br', 'com.mx',
-  'com.ar', 'com.co', 'com.cn', 'net.cn', 'org.cn', 'com.hk', 'com.sg', 'com.my', 'co.in', 'net.in', 'org.in',
-  'co.za', 'com.tr', 'co.il', 'com.tw', 'co.id', 'com.ph', 'com.pk', 'com.ng', 'co.ke', 'com.eg', 'com.sa',
-  'com.vn', 'co.th', 'github.io', 'herokuapp.com', 'netlify.app', 'vercel.app', 'wixsite.com', 'blogspot.com',
-  'wordpress.com', 'myshopify.com', 'squarespace.com', 'webflow.io', 'azurewebsites.net', 'appspot.com',
-  'web.app', 'firebaseapp.com', 'pages.dev', 'notion.site',
+  'co.uk',
+  'org.uk',
+  'ac.uk',
+  'gov.uk',
+  'ltd.uk',
+  'plc.uk',
+  'me.uk',
+  'com.au',
+  'net.au',
+  'org.au',
+  'edu.au',
+  'gov.au',
+  'co.nz',
+  'org.nz',
+  'co.jp',
+  'ne.jp',
+  'or.jp',
+  'co.kr',
+  'com.br',
+  'net.br',
+  'org.br',
+  'com.mx',
+  'com.ar',
+  'com.co',
+  'com.cn',
+  'net.cn',
+  'org.cn',
+  'com.hk',
+  'com.sg',
+  'com.my',
+  'co.in',
+  'net.in',
+  'org.in',
+  'co.za',
+  'com.tr',
+  'co.il',
+  'com.tw',
+  'co.id',
+  'com.ph',
+  'com.pk',
+  'com.ng',
+  'co.ke',
+  'com.eg',
+  'com.sa',
+  'com.vn',
+  'co.th',
+  'github.io',
+  'herokuapp.com',
+  'netlify.app',
+  'vercel.app',
+  'wixsite.com',
+  'blogspot.com',
+  'wordpress.com',
+  'myshopify.com',
+  'squarespace.com',
+  'webflow.io',
+  'azurewebsites.net',
+  'appspot.com',
+  'web.app',
+  'firebaseapp.com',
+  'pages.dev',
+  'notion.site',
 ]);
 
 /** Sites that host many companies' pages: their domain says nothing about which company it is. */
 const SHARED_DOMAINS = new Set([
-  'linkedin.com', 'facebook.com', 'fb.com', 'instagram.com', 'twitter.com', 'x.com', 'youtube.com', 'youtu.be',
-  'tiktok.com', 'linktr.ee', 'bit.ly', 'medium.com', 'github.com', 'google.com', 'wa.me', 't.me',
+  'linkedin.com',
+  'facebook.com',
+  'fb.com',
+  'instagram.com',
+  'twitter.com',
+  'x.com',
+  'youtube.com',
+  'youtu.be',
+  'tiktok.com',
+  'linktr.ee',
+  'bit.ly',
+  'medium.com',
+  'github.com',
+  'google.com',
+  'wa.me',
+  't.me',
 ]);
 
 /** Registrable domain of a website URL without "www." ("https://careers.acme.co.uk/x" → "acme.co.uk"). */

@@ -19,7 +19,7 @@ import {
   readFirstPresent,
   readOwn,
 } from './normalise';
-import type { MonthYear, UnknownRecord } from './normalise';
+import type { MonthYear, ParsedMonthYear, UnknownRecord } from './normalise';
 
 export type { ParsedLocation } from './location';
 
@@ -117,7 +117,7 @@ function orFallback<T>(extract: () => T, fallback: T): T {
 }
 
 function withoutUndefined(fields: PersonFields): PersonFields {
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as PersonFields;
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }
 
 function nonEmpty<T>(items: T[]): T[] | undefined {
@@ -130,7 +130,10 @@ function nonEmpty<T>(items: T[]): T[] | undefined {
 
 function nameFields(record: UnknownRecord): PersonFields {
   const firstName = cleanName(readOwn(record, 'First Name'));
-  const { middle, last } = withoutCredentials(nameTokens(readOwn(record, 'Middle Name')), nameTokens(readOwn(record, 'Last Name')));
+  const { middle, last } = withoutCredentials(
+    nameTokens(readOwn(record, 'Middle Name')),
+    nameTokens(readOwn(record, 'Last Name')),
+  );
   const middleName = cleanName(middle.join(' '));
   const lastName = cleanName(last.join(' '));
   const fullName = [firstName, middleName, lastName].filter((part) => part !== undefined).join(' ');
@@ -163,7 +166,10 @@ function withoutCredentials(middle: string[], last: string[]): { middle: string[
 
 function isCredential(token: string): boolean {
   const parts = token.split(/[,/]/).filter((part) => part !== '');
-  return parts.length > 0 && parts.every((part) => CREDENTIAL_TOKENS.has(part.replace(/[.;()®™]/g, '').toUpperCase()));
+  return (
+    parts.length > 0 &&
+    parts.every((part) => CREDENTIAL_TOKENS.has(part.replace(/[.;()®™]/g, '').toUpperCase()))
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -191,7 +197,11 @@ function employmentFields(record: UnknownRecord, roles: readonly Role[]): Person
  * role; otherwise the first current role agreeing with what is given, and none when no role agrees
  * (filling a gap from a different job would invent a pairing).
  */
-function primaryRole(roles: readonly Role[], title: string | undefined, company: string | undefined): Role | undefined {
+function primaryRole(
+  roles: readonly Role[],
+  title: string | undefined,
+  company: string | undefined,
+): Role | undefined {
   const current = roles.filter((role) => role.isCurrent);
   if (title === undefined && company === undefined) return current[0];
   return current.find((role) => sameText(role.title, title) || sameText(role.companyName, company));
@@ -231,7 +241,10 @@ function contactFields(record: UnknownRecord, defaultPhoneCountry: string | unde
 function websites(record: UnknownRecord): string[] {
   const personal = cleanString(readOwn(record, 'PersonalWebsite'))?.split(/[\s;]+|,\s+/) ?? [];
   const candidates = [...personal.slice(0, 20), readOwn(record, 'CompanyWebsite')];
-  return unique(candidates.map(normaliseWebsite).filter((url) => url !== undefined), (url) => url);
+  return unique(
+    candidates.map(normaliseWebsite).filter((url) => url !== undefined),
+    (url) => url,
+  );
 }
 
 function listFields(record: UnknownRecord): PersonFields {
@@ -250,7 +263,12 @@ interface StringListOptions {
 
 /** An array of strings or a single string → cleaned, non-empty, de-duplicated strings. */
 function stringList(value: unknown, options: StringListOptions): string[] {
-  const items = typeof value === 'string' ? (options.splitCommas ? value.split(',') : [value]) : boundedArray(value, MAX_ITEMS_SCANNED);
+  const items =
+    typeof value === 'string'
+      ? options.splitCommas
+        ? value.split(',')
+        : [value]
+      : boundedArray(value, MAX_ITEMS_SCANNED);
   const cleaned = items
     .map((item) => (options.multiline ? cleanText(item) : cleanString(item)))
     .filter((item) => item !== undefined);
@@ -272,11 +290,10 @@ function unique<T>(items: readonly T[], keyOf: (item: T) => string): T[] {
 // ---------------------------------------------------------------------------------------------------------
 
 function historyFields(record: UnknownRecord, roles: Role[]): PersonFields {
-  const extended = asRecord(readOwn(record, 'extended'));
   return {
     roles: nonEmpty(roles),
-    education: nonEmpty(orFallback(() => extractEducation(extended), [])),
-    skills: nonEmpty(orFallback(() => extractSkills(extended), [])),
+    education: nonEmpty(orFallback(() => extractEducation(record), [])),
+    skills: nonEmpty(orFallback(() => extractSkills(record), [])),
   };
 }
 
@@ -317,7 +334,12 @@ function roleFrom(position: UnknownRecord | undefined, index: number): Role | un
     startMonth: startDate?.month ?? null,
     endYear: endDate?.year ?? null,
     endMonth: endDate?.month ?? null,
-    isCurrent: isCurrentPosition(position, { index, startDate, end, hasEndText: cleanString(toValue) !== undefined }),
+    isCurrent: isCurrentPosition(position, {
+      index,
+      startDate,
+      end,
+      hasEnd: isDate(end) || cleanString(toValue) !== undefined,
+    }),
   };
 }
 
@@ -328,15 +350,20 @@ function roleFrom(position: UnknownRecord | undefined, index: number): Role | un
  */
 function isCurrentPosition(
   position: UnknownRecord,
-  facts: { index: number; startDate: MonthYear | null; end: ReturnType<typeof parseMonthYear>; hasEndText: boolean },
+  facts: {
+    index: number;
+    startDate: MonthYear | null;
+    end: ParsedMonthYear;
+    hasEnd: boolean;
+  },
 ): boolean {
   const explicit = readOwn(position, 'isCurrent');
   if (typeof explicit === 'boolean') return explicit;
   if (facts.end === 'present') return true;
-  return !facts.hasEndText && (facts.index === 0 || facts.startDate !== null);
+  return !facts.hasEnd && (facts.index === 0 || facts.startDate !== null);
 }
 
-function isDate(value: ReturnType<typeof parseMonthYear>): value is MonthYear {
+function isDate(value: ParsedMonthYear): value is MonthYear {
   return value !== null && value !== 'present';
 }
 
@@ -344,8 +371,8 @@ function isBefore(a: MonthYear, b: MonthYear): boolean {
   return a.year * 12 + (a.month ?? 12) < b.year * 12 + (b.month ?? 1);
 }
 
-function extractEducation(extended: UnknownRecord | undefined): Education[] {
-  const entries = boundedArray(readOwn(extended, 'schools'), MAX_ITEMS_SCANNED)
+function extractEducation(record: UnknownRecord): Education[] {
+  const entries = extendedList(record, 'schools')
     .map((school) => educationFrom(asRecord(school)))
     .filter((entry) => entry !== undefined);
   return unique(entries, educationKey).slice(0, MAX_EDUCATION);
@@ -373,12 +400,18 @@ function yearOf(value: unknown): number | null {
 
 function educationKey(entry: Education): string {
   const fold = (text: string | null): string => (text === null ? '' : foldForKey(text));
-  return JSON.stringify([fold(entry.school), fold(entry.degree), fold(entry.field), entry.startYear, entry.endYear]);
+  return JSON.stringify([
+    fold(entry.school),
+    fold(entry.degree),
+    fold(entry.field),
+    entry.startYear,
+    entry.endYear,
+  ]);
 }
 
 /** Skills are never split on commas ("AWS Console, AWS CLI" is one LinkedIn skill); case-insensitive de-dup keeps the first spelling. */
-function extractSkills(extended: UnknownRecord | undefined): string[] {
-  const skills = boundedArray(readOwn(extended, 'skills'), MAX_ITEMS_SCANNED)
+function extractSkills(record: UnknownRecord): string[] {
+  const skills = extendedList(record, 'skills')
     .map((skill) => cleanString(typeof skill === 'string' ? skill : readOwn(asRecord(skill), 'name')))
     .filter((skill) => skill !== undefined);
   return unique(skills, (skill) => skill.toLowerCase()).slice(0, MAX_SKILLS);

@@ -39,7 +39,7 @@ const MAX_LOCATION_LENGTH = 300;
  */
 export function parseLocation(raw: unknown): ParsedLocation | null {
   try {
-    const text = cleanString(raw, { maxLength: MAX_LOCATION_LENGTH });
+    const text = typeof raw === 'string' ? cleanString(raw, { maxLength: MAX_LOCATION_LENGTH }) : undefined;
     if (text === undefined) return null;
     const components = parseComponents(splitParts(text));
     return components === null ? null : withKey(text, components);
@@ -68,6 +68,7 @@ function withKey(raw: string, components: Components): ParsedLocation {
 }
 
 function parseComponents(parts: readonly string[]): Components | null {
+  if (parts.length === 0) return null;
   const cores = parts.map((part) => metroCore(part) ?? part);
   const isMetro = cores.some((core, index) => core !== parts[index]);
   const components = cores.length === 1 ? parseSinglePart(cores[0] ?? '') : parseMultiPart(cores);
@@ -85,10 +86,8 @@ function parseSinglePart(part: string): Components | null {
   if (country !== undefined) return { ...EMPTY, ...countryFields(country) };
   if (isCountyName(part)) return null;
   const subdivision = SUBDIVISION_BY_NAME.get(lookupKey(part));
-  if (subdivision !== undefined && !isCityState(part, subdivision)) {
-    return { ...EMPTY, ...subdivisionFields(subdivision) };
-  }
-  return { ...EMPTY, city: part };
+  const asState = subdivision === undefined ? undefined : stateNamed(part, subdivision.countryCode);
+  return asState === undefined ? { ...EMPTY, city: part } : { ...EMPTY, ...subdivisionFields(asState) };
 }
 
 function parseMultiPart(parts: readonly string[]): Components {
@@ -101,14 +100,24 @@ function parseMultiPart(parts: readonly string[]): Components {
   if (tail.kind === 'subdivision') return { ...EMPTY, city, ...subdivisionFields(tail.subdivision) };
   if (tail.kind === 'unknown') return { ...EMPTY, city, state: middle, country: tail.country };
 
-  const countryCode = tail.country.code;
-  if (middle !== null) return { ...EMPTY, city, ...stateWithinCountry(middle, countryCode), ...countryFields(tail.country) };
-  // "California, United States" names a state, not a city — unless it is a city-state like Berlin.
-  const asState = city === null ? undefined : SUBDIVISION_BY_COUNTRY_AND_NAME.get(`${countryCode}|${lookupKey(city)}`);
-  if (asState !== undefined && city !== null && !isCityState(city, asState)) {
-    return { ...EMPTY, ...subdivisionFields(asState) };
+  if (middle !== null) {
+    return {
+      ...EMPTY,
+      city,
+      ...stateWithinCountry(middle, tail.country.code),
+      ...countryFields(tail.country),
+    };
   }
+  // "California, United States" names a state, not a city.
+  const asState = city === null ? undefined : stateNamed(city, tail.country.code);
+  if (asState !== undefined) return { ...EMPTY, ...subdivisionFields(asState) };
   return { ...EMPTY, city, ...countryFields(tail.country) };
+}
+
+/** The subdivision of `countryCode` called `name`, unless `name` is also that state's city (Berlin). */
+function stateNamed(name: string, countryCode: string): Subdivision | undefined {
+  const subdivision = SUBDIVISION_BY_COUNTRY_AND_NAME.get(`${countryCode}|${lookupKey(name)}`);
+  return subdivision === undefined || isCityState(name, subdivision) ? undefined : subdivision;
 }
 
 function resolveTail(last: string, city: string | null): Tail {
@@ -145,7 +154,9 @@ function stateWithinCountry(token: string, countryCode: string): Pick<Components
   const subdivision =
     SUBDIVISION_BY_COUNTRY_AND_NAME.get(`${countryCode}|${key}`) ??
     SUBDIVISION_BY_COUNTRY_AND_CODE.get(`${countryCode}|${key.toUpperCase()}`);
-  return subdivision === undefined ? { state: token, stateCode: null } : { state: subdivision.name, stateCode: subdivision.code };
+  return subdivision === undefined
+    ? { state: token, stateCode: null }
+    : { state: subdivision.name, stateCode: subdivision.code };
 }
 
 /** Berlin, Hamburg, São Paulo …: a name that is both a city and its own state reads as the city. */
@@ -163,7 +174,10 @@ function completeFromKnownCity(components: Components, isMetro: boolean): Compon
   const known = components.city === null ? undefined : KNOWN_CITY.get(lookupKey(components.city));
   if (known === undefined || !isConsistent(components, known)) return components;
   const country = COUNTRY_BY_CODE.get(known.countryCode);
-  const state = known.state === undefined ? undefined : SUBDIVISION_BY_COUNTRY_AND_NAME.get(`${known.countryCode}|${lookupKey(known.state)}`);
+  const state =
+    known.state === undefined
+      ? undefined
+      : SUBDIVISION_BY_COUNTRY_AND_NAME.get(`${known.countryCode}|${lookupKey(known.state)}`);
   return {
     city: isMetro ? known.city : components.city,
     state: components.state ?? known.state ?? null,
@@ -175,7 +189,11 @@ function completeFromKnownCity(components: Components, isMetro: boolean): Compon
 
 function isConsistent(components: Components, known: KnownCity): boolean {
   if (components.country !== null && components.countryCode !== known.countryCode) return false;
-  return components.state === null || known.state === undefined || lookupKey(components.state) === lookupKey(known.state);
+  return (
+    components.state === null ||
+    known.state === undefined ||
+    lookupKey(components.state) === lookupKey(known.state)
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------

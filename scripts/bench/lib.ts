@@ -1,0 +1,326 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { freePort, startEmbeddedPostgres } from '../../src/db/embedded';
+
+export const ROOT = path.join(__dirname, '..', '..');
+const FIXTURES = path.join(ROOT, '..', 'shared', 'fixtures', 'duxsoup-samples-public.json');
+
+export interface BenchDatabase {
+  url: string;
+  mode: 'embedded' | 'external';
+  close(): Promise<void>;
+}
+
+/** A fresh database: on DATABASE_URL's server when set, else on an embedded server in a temporary directory. */
+export async function benchDatabase(): Promise<BenchDatabase> {
+  const name = `duxsoup_bench_${Date.now()}`;
+  const external = process.env.DATABASE_URL;
+  let adminUrl: string;
+  let stopEmbedded = (): Promise<void> => Promise.resolve();
+  let dir: string | null = null;
+  if (external) {
+    adminUrl = external;
+  } else {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'duxsoup-bench-'));
+    fs.chmodSync(dir, 0o755);
+    const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), database: 'postgres' });
+    adminUrl = server.url;
+    stopEmbedded = () => server.stop();
+  }
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    mode: external ? 'external' : 'embedded',
+    close: async () => {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+      await stopEmbedded();
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ServiceProcess {
+  baseUrl: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** The real service, as users run it, with request logging on (its output is discarded). */
+export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'server.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  process.once('exit', () => child.kill('SIGKILL'));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (Date.now() > deadline) throw new Error('service did not become ready');
+    try {
+      if ((await fetch(`${baseUrl}/health/ready`)).status === 200) break;
+    } catch {
+      // not yet listening
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    baseUrl,
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+const VISIT_FIXTURES = [0, 5, 6, 9, 10, 41, 43, 47, 48, 51, 52];
+
+/**
+ * The real visit and scan payloads of the shared fixtures (1.5 to 8 KB; the biggest carries 12 positions and 49
+ * skills), each with __MEMBER__ / __VISIT__ placeholders so every request is a distinct person and event.
+ */
+export function visitBodyTemplates(): string[] {
+  const fixtures = JSON.parse(fs.readFileSync(FIXTURES, 'utf8')) as { index: number; payload: object }[];
+  return VISIT_FIXTURES.map((index) => {
+    const base = fixtures.find((item) => item.index === index)!.payload as {
+      data: Record<string, unknown>;
+    } & Record<string, unknown>;
+    const timeField = base.type === 'scan' ? 'ScanTime' : 'VisitTime';
+    return JSON.stringify({
+      ...base,
+      data: {
+        ...base.data,
+        id: 'id.__MEMBER__',
+        [timeField]: 1751500000000,
+        Profile: 'https://www.linkedin.com/in/bench-person-__MEMBER__',
+        SalesProfile: 'https://www.linkedin.com/sales/lead/ACwAAA__MEMBER__Bz,NAME_SEARCH,bnch',
+        RecruiterProfile: 'https://www.linkedin.com/talent/profile/ACwAAA__MEMBER__Bz',
+        'First Name': 'Bench __MEMBER__',
+      },
+    }).replace('1751500000000', '__VISIT__');
+  });
+}
+
+/** Each call gives a distinct person and event; the run id keeps runs on one database apart. */
+export function visitBodyFactory(): (seed: number) => string {
+  const templates = visitBodyTemplates();
+  const runId = Date.now() % 1_000_000;
+  return (seed: number) =>
+    templates[seed % templates.length]!.replaceAll(
+      '__MEMBER__',
+      String(1_000_000_000 + runId * 1000 + seed),
+    ).replace('__VISIT__', String(1_751_500_000_000 + seed));
+}
+
+export function averageBodyBytes(): number {
+  const templates = visitBodyTemplates();
+  return Math.round(templates.reduce((sum, text) => sum + Buffer.byteLength(text), 0) / templates.length);
+}
+
+export interface LoadResult {
+  connections: number;
+  durationSeconds: number;
+  requests: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+  statusCodes: Record<string, number>;
+}
+
+const WRK_SCRIPT = path.join(__dirname, 'webhook-load.lua');
+
+export function hasWrk(): boolean {
+  return spawnSync('wrk', ['--version']).error === undefined;
+}
+
+/**
+ * wrk (C, Lua-scripted) generates distinct 8 KB bodies at a fraction of autocannon's CPU cost, which matters on
+ * a 2-core machine where the load generator shares the cores with the service and PostgreSQL.
+ */
+export function loadWebhookWithWrk(url: string, connections: number, durationSeconds: number): LoadResult {
+  const templateFile = path.join(os.tmpdir(), `duxsoup-bench-template-${process.pid}.json`);
+  fs.writeFileSync(templateFile, `${visitBodyTemplates().join('\n')}\n`);
+  const threads = Math.min(2, connections);
+  const run = spawnSync(
+    'wrk',
+    [
+      '-t',
+      String(threads),
+      '-c',
+      String(connections),
+      '-d',
+      `${durationSeconds}s`,
+      '--timeout',
+      '10s',
+      '-s',
+      WRK_SCRIPT,
+      url,
+      '--',
+      templateFile,
+    ],
+    { encoding: 'utf8' },
+  );
+  fs.rmSync(templateFile, { force: true });
+  const line = run.stdout.split('\n').find((text) => text.startsWith('{'));
+  if (!line) throw new Error(`wrk failed: ${run.stderr || run.stdout}`);
+  const figures = JSON.parse(line) as Record<string, number>;
+  const seconds = figures.durationUs! / 1e6;
+  return {
+    connections,
+    durationSeconds,
+    requests: figures.requests!,
+    requestsPerSecond: Math.round(figures.requests! / seconds),
+    p50Ms: Math.round(figures.p50Us! / 10) / 100,
+    p99Ms: Math.round(figures.p99Us! / 10) / 100,
+    errors: figures.connectErrors! + figures.readErrors! + figures.writeErrors! + figures.timeouts!,
+    non2xx: figures.statusErrors!,
+    statusCodes: {},
+  };
+}
+
+/** Plain GET load (the framework's own ceiling on this machine: every middleware, one trivial query). */
+export async function loadGet(
+  url: string,
+  connections: number,
+  durationSeconds: number,
+): Promise<LoadResult> {
+  if (hasWrk()) {
+    const run = spawnSync(
+      'wrk',
+      ['-t', '2', '-c', String(connections), '-d', `${durationSeconds}s`, '--latency', url],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const requestsPerSecond = Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(run.stdout)?.[1] ?? 0));
+    const percentile = (p: string) => {
+      const match = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(run.stdout);
+      if (!match) return 0;
+      const factor = match[2] === 'us' ? 0.001 : match[2] === 's' ? 1000 : 1;
+      return Math.round(Number(match[1]) * factor * 100) / 100;
+    };
+    return {
+      connections,
+      durationSeconds,
+      requests: requestsPerSecond * durationSeconds,
+      requestsPerSecond,
+      p50Ms: percentile('50'),
+      p99Ms: percentile('99'),
+      errors: 0,
+      non2xx: 0,
+      statusCodes: {},
+    };
+  }
+  const result = await autocannon({ url, connections, duration: durationSeconds });
+  return {
+    connections,
+    durationSeconds,
+    requests: result.requests.total,
+    requestsPerSecond: Math.round(result.requests.total / durationSeconds),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+    statusCodes: {},
+  };
+}
+
+export async function loadWebhook(
+  url: string,
+  bodyFor: (seed: number) => string,
+  connections: number,
+  durationSeconds: number,
+  seedOffset = 0,
+): Promise<LoadResult> {
+  let seed = seedOffset;
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections,
+    duration: durationSeconds,
+    headers: { 'content-type': 'application/json' },
+    requests: [
+      {
+        setupRequest: (request) => ({ ...request, body: bodyFor(seed++) }),
+      },
+    ],
+  });
+  return {
+    connections,
+    durationSeconds,
+    requests: result.requests.total,
+    requestsPerSecond: Math.round(result.requests.total / durationSeconds),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    statusCodes: Object.fromEntries(
+      Object.entries(result.statusCodeStats ?? {}).map(([status, stats]) => [status, stats.count ?? 0]),
+    ),
+  };
+}
+
+/** Runs `work` from `concurrency` workers for `durationSeconds`, timing each call. */
+export async function runConcurrently(
+  concurrency: number,
+  durationSeconds: number,
+  work: (seed: number) => Promise<void>,
+  seedOffset = 0,
+): Promise<{ operations: number; perSecond: number; p50Ms: number; p99Ms: number; errors: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let seed = seedOffset;
+  const stopAt = Date.now() + durationSeconds * 1000;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < stopAt) {
+        const begin = process.hrtime.bigint();
+        try {
+          await work(seed++);
+          latencies.push(Number(process.hrtime.bigint() - begin) / 1e6);
+        } catch {
+          errors += 1;
+        }
+      }
+    }),
+  );
+  const elapsed = (Date.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => Math.round((latencies[Math.floor(q * (latencies.length - 1))] ?? 0) * 100) / 100;
+  return {
+    operations: latencies.length,
+    perSecond: Math.round(latencies.length / elapsed),
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    errors,
+  };
+}
+
+export function machine(): Record<string, string | number> {
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+}
