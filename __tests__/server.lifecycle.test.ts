@@ -87,7 +87,14 @@ describe('the embedded PostgreSQL default', () => {
     const first = await startServerProcess({ EMBEDDED_PG_DIR: dataDir });
     first.child.kill('SIGKILL');
     await first.exited;
-    expect(fs.existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(true);
+    const serverLog = path.join(dataDir, 'server.log');
+    const diagnostics = `service output:\n${first.output()}\nserver.log:\n${fs.existsSync(serverLog) ? fs.readFileSync(serverLog, 'utf8').slice(-3000) : '(none)'}`;
+    expect({
+      postmasterRunning: fs.existsSync(path.join(dataDir, 'postmaster.pid')),
+      diagnostics,
+    }).toMatchObject({
+      postmasterRunning: true,
+    });
     const second = await startServerProcess({ EMBEDDED_PG_DIR: dataDir });
     expect(second.output()).toContain('adopting');
     expect((await postWebhook(second.baseUrl, distinctVisit())).status).toBe(200);

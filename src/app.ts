@@ -6,6 +6,7 @@ import { errorHandler, sendError } from './api/errors';
 import { healthRouter } from './api/health.router';
 import { requestContext } from './api/request-context';
 import { webhookRouter } from './api/webhook.router';
+import { entitiesRouter } from './api/entities.router';
 import type { AppContext } from './context';
 
 /** Builds the Express app without listening, so tests drive it through supertest. */
@@ -27,6 +28,7 @@ export function createApp(context: AppContext): express.Express {
 
   app.use(healthRouter(context));
   app.use('/api', webhookRouter(context));
+  app.use('/api', entitiesRouter(context));
 
   app.use((_req, res) => sendError(res, 'ROUTE_NOT_FOUND'));
   app.use(errorHandler(context.logger));

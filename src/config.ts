@@ -41,6 +41,21 @@ export const configSchema = z.object({
   WEBHOOK_SECRET: optionalSecret,
   WEBHOOK_RATE_LIMIT: z.coerce.number().int().min(0).default(100),
   WEBHOOK_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).default(10),
+  CANONICAL_ID_NAMESPACE: z.uuid().default('6f1c2a4e-8d3b-5f7a-9c0e-1b2d3e4f5a6b'),
+  VISIT_PRECEDENCE_WINDOW: z
+    .string()
+    .regex(/^\d+(d|h|m)?$/, 'expected a duration such as 30d, 720h or 30 (days)')
+    .default('30d'),
+  DEFAULT_PHONE_COUNTRY: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'expected an ISO 3166 alpha-2 country code such as US or GB')
+    .default('US'),
+  PENDING_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(30),
+  PENDING_SWEEP_AGE_SECONDS: z.coerce.number().int().min(0).default(60),
+
+  API_KEYS: commaList,
+  READ_RATE_LIMIT: z.coerce.number().int().min(0).default(60),
+
   WEBHOOK_BODY_LIMIT: z
     .string()
     .regex(/^\d+(b|kb|mb)?$/i, 'expected a size such as 1mb, 512kb or 1048576')
@@ -69,6 +84,15 @@ function withoutEmptyValues(env: NodeJS.ProcessEnv): Record<string, string> {
     if (value !== undefined && value !== '') cleaned[key] = value;
   }
   return cleaned;
+}
+
+/** VISIT_PRECEDENCE_WINDOW in milliseconds: `30d`, `720h`, `90m`, or a bare number of days. */
+export function durationMs(value: string): number {
+  const match = /^(\d+)(d|h|m)?$/.exec(value);
+  if (!match) throw new ConfigError(`cannot parse duration ${value}`);
+  const unit = match[2] ?? 'd';
+  const factor = unit === 'd' ? 86_400_000 : unit === 'h' ? 3_600_000 : 60_000;
+  return Number(match[1]) * factor;
 }
 
 export function bodyLimitBytes(limit: string): number {

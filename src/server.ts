@@ -6,7 +6,9 @@ import { loadConfig } from './config';
 import type { AppContext } from './context';
 import type { OpenDatabase } from './db';
 import { DatabaseState, databaseMode, isDatabaseUnavailable, openDatabase } from './db';
+import { phase2FromConfig } from './ingest/phase2';
 import { deferredProcessor } from './ingest/processor';
+import { startSweeper } from './ingest/sweeper';
 import type { Logger } from './logger';
 import { createLogger } from './logger';
 
@@ -43,11 +45,18 @@ function main(): void {
 
   const opened: { database: OpenDatabase | null } = { database: null };
   let stopping = false;
+  let stopSweeper = (): void => undefined;
   const opening = openWithRetry(config, logger, () => stopping).then(
     (result) => {
       opened.database = result;
       if (!result) return;
       database.pool = result.pool;
+      context.processor = phase2FromConfig(result.pool, config, logger);
+      stopSweeper = startSweeper(() => database.pool, context.processor, logger, {
+        intervalSeconds: config.PENDING_SWEEP_INTERVAL_SECONDS,
+        olderThanSeconds: config.PENDING_SWEEP_AGE_SECONDS,
+        batchSize: 200,
+      });
       database.migrated = true;
       logger.info('ready');
     },
@@ -63,6 +72,7 @@ function main(): void {
     stopping = true;
     logger.info('shutting down', { signal });
     await closeServer(server, config.SHUTDOWN_TIMEOUT_MS);
+    stopSweeper();
     await opening;
     database.pool = null;
     await opened.database?.close();

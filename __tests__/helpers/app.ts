@@ -7,6 +7,7 @@ import { DatabaseState } from '../../src/db';
 import type { ObservationProcessor } from '../../src/ingest/processor';
 import { deferredProcessor } from '../../src/ingest/processor';
 import { createLogger } from '../../src/logger';
+import { phase2FromConfig } from '../../src/ingest/phase2';
 import type { TestDatabase } from './database';
 
 export interface TestApp {
@@ -18,7 +19,7 @@ export interface TestApp {
 export function buildTestApp(
   db: TestDatabase | null,
   env: Record<string, string> = {},
-  processor: ObservationProcessor = deferredProcessor,
+  options: { phase2?: boolean } = {},
 ): TestApp {
   const config: Config = loadConfig({
     NODE_ENV: 'test',
@@ -26,11 +27,14 @@ export function buildTestApp(
     WEBHOOK_RATE_LIMIT: '0',
     ...env,
   });
+  const logger = createLogger(config);
+  const processor: ObservationProcessor =
+    options.phase2 && db ? phase2FromConfig(db.pool, config, logger) : deferredProcessor;
   const database = new DatabaseState('external');
   if (db) {
     database.pool = db.pool;
     database.migrated = true;
   }
-  const context: AppContext = { config, logger: createLogger(config), database, processor };
+  const context: AppContext = { config, logger, database, processor };
   return { app: createApp(context), context };
 }

@@ -45,3 +45,36 @@ export function requireSecret(options: SecretAuthOptions): RequestHandler {
     next();
   };
 }
+
+/** The API key a read request offers: `X-API-Key`, or `Authorization: Bearer`. */
+export function offeredApiKey(req: Request): string | undefined {
+  const header = req.get('x-api-key');
+  if (header) return header;
+  const authorization = req.get('authorization');
+  return authorization?.toLowerCase().startsWith('bearer ') ? authorization.slice(7).trim() : undefined;
+}
+
+/** Checks every configured key (no early exit), so timing says nothing about which key or how much matched. */
+export function matchesAnyKey(offered: string, keys: readonly string[]): boolean {
+  let matched = false;
+  for (const key of keys) matched = secretsEqual(offered, key) || matched;
+  return matched;
+}
+
+export interface ApiKeyOptions {
+  keys: readonly string[];
+  production: boolean;
+}
+
+/** Read endpoints: personal data leaves only with a valid API key (open in development when none is set). */
+export function requireApiKey(options: ApiKeyOptions): RequestHandler {
+  return (req, res, next) => {
+    if (options.keys.length === 0) {
+      if (options.production) return sendError(res, 'AUTH_NOT_CONFIGURED');
+      return next();
+    }
+    const offered = offeredApiKey(req);
+    if (offered === undefined || !matchesAnyKey(offered, options.keys)) return sendError(res, 'UNAUTHORIZED');
+    next();
+  };
+}

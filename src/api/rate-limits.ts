@@ -1,14 +1,19 @@
 import type { Request, RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { ErrorCode } from './errors';
 import { sendError } from './errors';
 
 const passThrough: RequestHandler = (_req, _res, next) => next();
 
-/** Per-client (IP) limit; `perMinute` 0 disables it. */
-export function perClientLimit(perMinute: number, code: ErrorCode = 'RATE_LIMITED'): RequestHandler {
+/** Per-client limit (by IP unless `keyOf` names the client); `perMinute` 0 disables it. */
+export function perClientLimit(
+  perMinute: number,
+  code: ErrorCode = 'RATE_LIMITED',
+  keyOf?: (req: Request) => string | undefined,
+): RequestHandler {
   if (perMinute <= 0) return passThrough;
   return rateLimit({
+    ...(keyOf ? { keyGenerator: (req: Request) => keyOf(req) ?? ipKeyGenerator(req.ip ?? '') } : {}),
     windowMs: 60_000,
     limit: perMinute,
     standardHeaders: 'draft-8',

@@ -4,7 +4,7 @@
  * stays `pending` for the sweeper.
  */
 export interface ObservationProcessor {
-  process(observationId: number): Promise<Record<string, unknown>>;
+  process(observationId: number): Promise<Record<string, unknown> & { processed: boolean }>;
 }
 
 /** Used until Phase 2 is wired in: observations stay `pending`. */

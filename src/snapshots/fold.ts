@@ -1,0 +1,160 @@
+/**
+ * Order-independent folding of observations into a snapshot. Every field (or group of fields that must come
+ * from one observation, such as a title and its company) takes the value of the observation with the greatest
+ * precedence key among those that carry a non-empty value. A maximum does not depend on the order the
+ * observations are folded in, so live processing, replays and rebuilds all produce the same snapshot.
+ */
+
+export interface Origin {
+  observationId: number;
+  /** visit | scan | csv | lead | hubspot ... */
+  source: string;
+  /** When the observation was made (VisitTime / ScanTime, else receive time). */
+  observedAt: Date;
+}
+
+export interface FieldProvenance {
+  value: unknown;
+  observedAt: string;
+  source: string;
+  observationId: number;
+}
+
+export type Snapshot = Record<string, unknown> & { _meta?: Record<string, FieldProvenance> };
+
+export interface PrecedencePolicy {
+  /** Visits are fresher than they look: a scan must be this much newer to beat a visit. */
+  visitWindowMs: number;
+}
+
+/** Sources that only fill what LinkedIn data leaves empty (they rank below visits, scans and CSV imports). */
+const FILL_ONLY_SOURCES = new Set(['lead', 'hubspot']);
+
+type PrecedenceKey = readonly [rank: number, effectiveAt: number, observationId: number];
+
+export function precedenceKey(
+  origin: Pick<Origin, 'observationId' | 'source' | 'observedAt'>,
+  policy: PrecedencePolicy,
+): PrecedenceKey {
+  const rank = FILL_ONLY_SOURCES.has(origin.source) ? 0 : 1;
+  const bonus = origin.source === 'visit' ? policy.visitWindowMs : 0;
+  return [rank, origin.observedAt.getTime() + bonus, origin.observationId];
+}
+
+function beats(a: PrecedenceKey, b: PrecedenceKey): boolean {
+  for (let i = 0; i < a.length; i += 1) {
+    if (a[i]! !== b[i]!) return a[i]! > b[i]!;
+  }
+  return false;
+}
+
+function keyOfProvenance(provenance: FieldProvenance, policy: PrecedencePolicy): PrecedenceKey {
+  return precedenceKey(
+    {
+      observationId: provenance.observationId,
+      source: provenance.source,
+      observedAt: new Date(provenance.observedAt),
+    },
+    policy,
+  );
+}
+
+export function isEmpty(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (typeof value === 'string') return value.trim() === '';
+  if (Array.isArray(value)) return value.length === 0;
+  if (typeof value === 'object') return Object.keys(value).length === 0;
+  return false;
+}
+
+/**
+ * Folds one observation's contribution into a snapshot, returning a new snapshot. `groups` lists fields that
+ * must travel together; any field not in a group is its own group.
+ */
+export function foldContribution(
+  snapshot: Snapshot,
+  contribution: Record<string, unknown>,
+  origin: Origin,
+  groups: readonly (readonly string[])[],
+  policy: PrecedencePolicy,
+): Snapshot {
+  const next: Snapshot = { ...snapshot, _meta: { ...(snapshot._meta ?? {}) } };
+  const meta = next._meta!;
+  const key = precedenceKey(origin, policy);
+  const provenance = (value: unknown): FieldProvenance => ({
+    value,
+    observedAt: origin.observedAt.toISOString(),
+    source: origin.source,
+    observationId: origin.observationId,
+  });
+
+  for (const group of groupsFor(contribution, groups)) {
+    const offered = group.filter((field) => !isEmpty(contribution[field]));
+    if (offered.length === 0) continue;
+    const holder = group.find((field) => meta[field] !== undefined);
+    if (holder !== undefined && !beats(key, keyOfProvenance(meta[holder]!, policy))) continue;
+    for (const field of group) {
+      delete next[field];
+      delete meta[field];
+    }
+    for (const field of offered) {
+      next[field] = contribution[field];
+      meta[field] = provenance(contribution[field]);
+    }
+  }
+  return next;
+}
+
+function groupsFor(
+  contribution: Record<string, unknown>,
+  groups: readonly (readonly string[])[],
+): (readonly string[])[] {
+  const grouped = new Set(groups.flat());
+  const singles = Object.keys(contribution)
+    .filter((field) => !grouped.has(field))
+    .map((field) => [field]);
+  return [...groups, ...singles];
+}
+
+/** Field-wise maximum of two snapshots (used when entities merge); equal to folding the union of their observations. */
+export function foldSnapshots(
+  a: Snapshot,
+  b: Snapshot,
+  groups: readonly (readonly string[])[],
+  policy: PrecedencePolicy,
+): Snapshot {
+  let result = a;
+  const bMeta = b._meta ?? {};
+  const byOrigin = new Map<number, { origin: Origin; fields: Record<string, unknown> }>();
+  for (const [field, provenance] of Object.entries(bMeta)) {
+    const entry = byOrigin.get(provenance.observationId) ?? {
+      origin: {
+        observationId: provenance.observationId,
+        source: provenance.source,
+        observedAt: new Date(provenance.observedAt),
+      },
+      fields: {},
+    };
+    entry.fields[field] = b[field];
+    byOrigin.set(provenance.observationId, entry);
+  }
+  for (const { origin, fields } of byOrigin.values())
+    result = foldContribution(result, fields, origin, groups, policy);
+  return result;
+}
+
+/** Snapshot with keys in a stable order (jsonb sorts keys anyway; this keeps API output stable too). */
+export function sortedSnapshot(snapshot: Snapshot): Snapshot {
+  const sorted: Snapshot = {};
+  for (const key of Object.keys(snapshot).sort()) {
+    if (key === '_meta') continue;
+    sorted[key] = snapshot[key];
+  }
+  const meta = snapshot._meta ?? {};
+  sorted._meta = Object.fromEntries(
+    Object.keys(meta)
+      .sort()
+      .map((key) => [key, meta[key]!]),
+  );
+  return sorted;
+}
