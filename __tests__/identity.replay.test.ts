@@ -133,6 +133,36 @@ function dataset(): unknown[] {
         },
       });
     }
+    if (n % 7 === 3) {
+      // A company known first only by its numeric id, then only by its slug, until one event carries both.
+      const numeric = String(6_000 + n);
+      const slugUrl = `https://www.linkedin.com/company/startup-${n}/`;
+      const at = (offset: number) => ({ ScanTime: t0 + offset * day });
+      events.push({
+        ...base,
+        type: 'scan',
+        time: new Date(t0 + day).toISOString(),
+        data: { ...at(1), Profile: `https://www.linkedin.com/in/${slug}-a`, CompanyID: numeric },
+      });
+      events.push({
+        ...base,
+        type: 'scan',
+        time: new Date(t0 + 2 * day).toISOString(),
+        data: { ...at(2), Profile: `https://www.linkedin.com/in/${slug}-b`, CompanyProfile: slugUrl },
+      });
+      events.push({
+        ...base,
+        type: 'scan',
+        time: new Date(t0 + 3 * day).toISOString(),
+        data: {
+          ...at(3),
+          Profile: `https://www.linkedin.com/in/${slug}-c`,
+          CompanyID: numeric,
+          CompanyProfile: slugUrl,
+          Company: `Startup ${n}`,
+        },
+      });
+    }
     if (n % 5 === 2) {
       events.push({
         ...base,

@@ -157,6 +157,25 @@ describe('idempotency', () => {
     expect(rows[0].count).toBe(1);
   });
 
+  it('two different profiles without data.id scanned in the same millisecond are two observations', async () => {
+    const userid = `same-ms-${Date.now()}`;
+    const scan = (profile: string) => ({
+      userid,
+      time: '2025-07-04T06:20:01.884Z',
+      type: 'scan',
+      event: 'create',
+      data: { ScanTime: 1751610000000, Profile: `https://www.linkedin.com/in/${profile}` },
+    });
+    const a = await post(scan('first-person'));
+    const b = await post(scan('second-person'));
+    expect(b.body.duplicate).toBe(false);
+    expect(b.body.observation_id).not.toBe(a.body.observation_id);
+    expect((await post(scan('second-person'))).body).toMatchObject({
+      duplicate: true,
+      observation_id: b.body.observation_id,
+    });
+  });
+
   it('keeps both rccommand.ready signals of a near-duplicate pair (different times)', async () => {
     const ready = fixture(13);
     ready.userid = `ready-${Date.now()}`;

@@ -6,7 +6,8 @@ import type { Envelope } from './envelope';
  * redelivery or the same event sent to several of our URLs is stored once, while a revisit (new VisitTime) and
  * its `visit.update` (different event) are distinct. Events other than `create` can legitimately repeat with
  * the same time (two updates of one visit, the paired `rccommand.ready` signals), so their content is part of
- * the key: an identical redelivery is still a duplicate, a different update is not lost.
+ * the key: an identical redelivery is still a duplicate, a different update is not lost. The same goes for an
+ * event without `data.id`: two different profiles scanned in the same millisecond must not collide.
  */
 export function eventKey(envelope: Envelope): string {
   const parts = [
@@ -17,7 +18,9 @@ export function eventKey(envelope: Envelope): string {
     envelope.dataId ?? '',
     envelope.eventTime ? String(envelope.eventTime.getTime()) : '',
   ];
-  if (envelope.event !== 'create' || envelope.eventTime === null) parts.push(contentDigest(envelope.data));
+  const identifiedCreate =
+    envelope.event === 'create' && envelope.eventTime !== null && envelope.dataId !== null;
+  if (!identifiedCreate) parts.push(contentDigest(envelope.data));
   return sha256(parts.join('\u001f'));
 }
 
