@@ -50,6 +50,8 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Z]{2}$/, 'expected an ISO 3166 alpha-2 country code such as US or GB')
     .default('US'),
+  // inline: Phase 2 runs in the request (the answer reports the person); deferred: the sweeper runs it.
+  PHASE2_MODE: z.enum(['inline', 'deferred']).default('inline'),
   PENDING_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(30),
   PENDING_SWEEP_AGE_SECONDS: z.coerce.number().int().min(0).default(60),
 

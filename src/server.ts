@@ -51,10 +51,14 @@ function main(): void {
       opened.database = result;
       if (!result) return;
       database.pool = result.pool;
-      context.processor = phase2FromConfig(result.pool, config, logger);
-      stopSweeper = startSweeper(() => database.pool, context.processor, logger, {
-        intervalSeconds: config.PENDING_SWEEP_INTERVAL_SECONDS,
-        olderThanSeconds: config.PENDING_SWEEP_AGE_SECONDS,
+      const phase2 = phase2FromConfig(result.pool, config, logger);
+      const deferred = config.PHASE2_MODE === 'deferred';
+      if (!deferred) context.processor = phase2;
+      stopSweeper = startSweeper(() => database.pool, phase2, logger, {
+        intervalSeconds: deferred
+          ? Math.min(config.PENDING_SWEEP_INTERVAL_SECONDS, 2)
+          : config.PENDING_SWEEP_INTERVAL_SECONDS,
+        olderThanSeconds: deferred ? 0 : config.PENDING_SWEEP_AGE_SECONDS,
         batchSize: 200,
       });
       database.migrated = true;

@@ -112,6 +112,10 @@ export function visitBodyTemplates(): string[] {
         SalesProfile: 'https://www.linkedin.com/sales/lead/ACwAAA__MEMBER__Bz,NAME_SEARCH,bnch',
         RecruiterProfile: 'https://www.linkedin.com/talent/profile/ACwAAA__MEMBER__Bz',
         'First Name': 'Bench __MEMBER__',
+        ...(base.data.Email ? { Email: 'bench-__MEMBER__@example.org' } : {}),
+        ...(base.data.PublicProfile
+          ? { PublicProfile: 'https://www.linkedin.com/in/bench-person-__MEMBER__' }
+          : {}),
       },
     }).replace('1751500000000', '__VISIT__');
   });

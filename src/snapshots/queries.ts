@@ -10,6 +10,7 @@ import {
 } from '../identity/identifiers';
 import { deriveMetrics } from './derived';
 import type { Role } from './fields';
+import { normaliseCompanyName } from './company-ref';
 import { parseLocation } from './location';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -40,9 +41,9 @@ export function aliasCandidates(raw: string): { kind: string | null; value: stri
   }
   const email = normaliseEmail(text);
   if (email) found.push({ kind: 'email', value: email, display: email, field: 'lookup' });
-  const candidates = found
+  const candidates: { kind: string | null; value: string }[] = found
     .sort((a, b) => IDENTIFIER_PRIORITY.indexOf(a.kind) - IDENTIFIER_PRIORITY.indexOf(b.kind))
-    .map(({ kind, value }) => ({ kind: kind, value }));
+    .map(({ kind, value }) => ({ kind, value }));
   candidates.push({ kind: null, value: text.toLowerCase() });
   return candidates;
 }
@@ -158,9 +159,12 @@ export async function loadCompany(pool: Pool, idOrAlias: string): Promise<Compan
     const text = idOrAlias.trim().toLowerCase();
     const numeric = /\/company\/(\d+)/.exec(text)?.[1] ?? (/^\d+$/.test(text) ? text : null);
     const slug = /\/company\/([^/?#]+)/.exec(text)?.[1];
+    const decodedSlug = slug && !numeric ? safeDecode(slug) : undefined;
+    const name = normaliseCompanyName(idOrAlias);
     const candidates = [
       ...(numeric ? [{ kind: 'linkedin_id', value: numeric }] : []),
-      ...(slug && !numeric ? [{ kind: 'slug', value: decodeURIComponent(slug) }] : []),
+      ...(decodedSlug ? [{ kind: 'slug', value: decodedSlug }] : []),
+      ...(name ? [{ kind: 'name', value: name }] : []),
       { kind: null, value: text },
     ];
     id = await resolveAliasTo(pool, 'company_aliases', 'company_id', candidates);
@@ -250,4 +254,12 @@ export async function loadLocation(pool: Pool, idOrAlias: string): Promise<Locat
       lastObservedAt: row.last_observed_at?.toISOString() ?? null,
     },
   };
+}
+
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }
