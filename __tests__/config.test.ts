@@ -52,7 +52,7 @@ describe('configuration', () => {
     const listed = new Map(
       example
         .split('\n')
-        .filter((line) => /^[A-Z_]+=/.test(line))
+        .filter((line) => /^[A-Z][A-Z0-9_]*=/.test(line))
         .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
     );
     expect([...listed.keys()].sort()).toEqual(Object.keys(configSchema.shape).sort());
