@@ -1,5 +1,7 @@
 import type { Express } from 'express';
 import request from 'supertest';
+import { drainRefreshQueue } from '../src/snapshots/refresh';
+import { testFoldSettings } from './helpers/app';
 import { buildTestApp } from './helpers/app';
 import type { TestDatabase } from './helpers/database';
 import { createTestDatabase } from './helpers/database';
@@ -108,6 +110,8 @@ beforeAll(async () => {
       CompanyWebsite: '',
     }),
   );
+  // Company and location snapshots are refolded off the request path; bring them up to date.
+  await drainRefreshQueue(db.pool, testFoldSettings());
 });
 afterAll(() => db.drop());
 

@@ -4,7 +4,8 @@ import type { Pool } from '../src/db';
 import { phase2FromConfig } from '../src/ingest/phase2';
 import { reprocess, resetDerivedState } from '../src/ingest/rebuild';
 import { createLogger } from '../src/logger';
-import { buildTestApp } from './helpers/app';
+import { buildTestApp, testFoldSettings } from './helpers/app';
+import { drainRefreshQueue } from '../src/snapshots/refresh';
 import type { TestDatabase } from './helpers/database';
 import { createTestDatabase } from './helpers/database';
 import { loadFixtures } from './helpers/fixtures';
@@ -223,6 +224,7 @@ describe('replay determinism', () => {
         .send(JSON.stringify(body));
       expect(res.status).toBe(200);
     }
+    await drainRefreshQueue(db.pool, testFoldSettings());
     const live = await capture(db.pool);
     const merges = await db.pool.query<{ entity: string; n: number }>(
       'SELECT entity, count(*)::int AS n FROM merges GROUP BY entity ORDER BY entity',
@@ -245,6 +247,7 @@ describe('replay determinism', () => {
       await resetDerivedState(db.pool);
       const order = seed === 1 ? [...ids].reverse() : shuffled(ids, mulberry32(seed));
       await reprocess(processor, order);
+      await drainRefreshQueue(db.pool, testFoldSettings());
       const rebuilt = await capture(db.pool);
       expect({ seed, persons: rebuilt.persons }).toEqual({ seed, persons: live.persons });
       expect({ seed, companies: rebuilt.companies }).toEqual({ seed, companies: live.companies });

@@ -52,6 +52,7 @@ export const configSchema = z.object({
     .default('US'),
   // inline: Phase 2 runs in the request (the answer reports the person); deferred: the sweeper runs it.
   PHASE2_MODE: z.enum(['inline', 'deferred']).default('inline'),
+  ENTITY_REFRESH_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
   PENDING_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(30),
   PENDING_SWEEP_AGE_SECONDS: z.coerce.number().int().min(0).default(60),
 

@@ -8,7 +8,9 @@ import type { OpenDatabase } from './db';
 import { DatabaseState, databaseMode, isDatabaseUnavailable, openDatabase } from './db';
 import { phase2FromConfig } from './ingest/phase2';
 import { deferredProcessor } from './ingest/processor';
-import { startSweeper } from './ingest/sweeper';
+import { sweepPending } from './ingest/sweeper';
+import { runEvery } from './jobs/loop';
+import { refreshQueuedEntities } from './snapshots/refresh';
 import type { Logger } from './logger';
 import { createLogger } from './logger';
 
@@ -45,7 +47,7 @@ function main(): void {
 
   const opened: { database: OpenDatabase | null } = { database: null };
   let stopping = false;
-  let stopSweeper = (): void => undefined;
+  let stopLoops = (): Promise<void> => Promise.resolve();
   const opening = openWithRetry(config, logger, () => stopping).then(
     (result) => {
       opened.database = result;
@@ -54,13 +56,25 @@ function main(): void {
       const phase2 = phase2FromConfig(result.pool, config, logger);
       const deferred = config.PHASE2_MODE === 'deferred';
       if (!deferred) context.processor = phase2;
-      stopSweeper = startSweeper(() => database.pool, phase2, logger, {
-        intervalSeconds: deferred
-          ? Math.min(config.PENDING_SWEEP_INTERVAL_SECONDS, 2)
-          : config.PENDING_SWEEP_INTERVAL_SECONDS,
-        olderThanSeconds: deferred ? 0 : config.PENDING_SWEEP_AGE_SECONDS,
-        batchSize: 200,
-      });
+      const sweep = { olderThanSeconds: config.PENDING_SWEEP_AGE_SECONDS, batchSize: 200 };
+      const stops = [
+        runEvery(
+          'pending sweep',
+          config.PENDING_SWEEP_INTERVAL_SECONDS * 1000,
+          async () => {
+            const swept = await sweepPending(result.pool, phase2, sweep);
+            if (swept.examined > 0) logger.info('pending observations swept', { ...swept });
+          },
+          logger,
+        ),
+        runEvery(
+          'entity refresh',
+          config.ENTITY_REFRESH_INTERVAL_MS,
+          () => refreshQueuedEntities(result.pool, phase2.foldSettings),
+          logger,
+        ),
+      ];
+      stopLoops = () => Promise.all(stops.map((stop) => stop())).then(() => undefined);
       database.migrated = true;
       logger.info('ready');
     },
@@ -76,7 +90,7 @@ function main(): void {
     stopping = true;
     logger.info('shutting down', { signal });
     await closeServer(server, config.SHUTDOWN_TIMEOUT_MS);
-    stopSweeper();
+    await stopLoops();
     await opening;
     database.pool = null;
     await opened.database?.close();

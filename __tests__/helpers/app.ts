@@ -1,7 +1,8 @@
 import type { Express } from 'express';
 import { createApp } from '../../src/app';
 import type { Config } from '../../src/config';
-import { loadConfig } from '../../src/config';
+import { durationMs, loadConfig } from '../../src/config';
+import type { FoldSettings } from '../../src/snapshots/store';
 import type { AppContext } from '../../src/context';
 import { DatabaseState } from '../../src/db';
 import type { ObservationProcessor } from '../../src/ingest/processor';
@@ -13,6 +14,15 @@ import type { TestDatabase } from './database';
 export interface TestApp {
   app: Express;
   context: AppContext;
+}
+
+/** Fold settings from the default configuration (what the service uses unless told otherwise). */
+export function testFoldSettings(): FoldSettings {
+  const config = loadConfig({});
+  return {
+    policy: { visitWindowMs: durationMs(config.VISIT_PRECEDENCE_WINDOW) },
+    defaultPhoneCountry: config.DEFAULT_PHONE_COUNTRY,
+  };
 }
 
 /** The real app on a real database; `env` overrides configuration exactly as environment variables would. */

@@ -1,5 +1,4 @@
 import type { Pool } from '../db/pool';
-import type { Logger } from '../logger';
 import type { ObservationProcessor } from './processor';
 
 export interface SweepResult {
@@ -34,27 +33,4 @@ export async function sweepPending(
     }
   }
   return { examined: rows.length, processed, failed };
-}
-
-/** Runs the sweep on an interval until stopped; one sweep at a time per process. */
-export function startSweeper(
-  pool: () => Pool | null,
-  processor: ObservationProcessor,
-  logger: Logger,
-  options: { intervalSeconds: number; olderThanSeconds: number; batchSize: number },
-): () => void {
-  let running = false;
-  const timer = setInterval(() => {
-    const current = pool();
-    if (running || !current) return;
-    running = true;
-    sweepPending(current, processor, options)
-      .then((result) => {
-        if (result.examined > 0) logger.info('pending observations swept', { ...result });
-      })
-      .catch((error: unknown) => logger.warn('sweep failed', { error: (error as Error).message }))
-      .finally(() => (running = false));
-  }, options.intervalSeconds * 1000);
-  timer.unref();
-  return () => clearInterval(timer);
 }

@@ -48,19 +48,26 @@ export function aliasCandidates(raw: string): { kind: string | null; value: stri
   return candidates;
 }
 
+const COMPANY_ALIAS_KINDS = ['linkedin_id', 'slug', 'name_domain', 'name'];
+
 async function resolveAliasTo(
   pool: Pool,
   table: 'person_aliases' | 'company_aliases',
   column: 'person_id' | 'company_id',
   candidates: { kind: string | null; value: string }[],
 ): Promise<string | null> {
-  if (candidates.length === 0) return null;
+  // A value of unknown kind is tried as every kind, so every look-up is a primary-key probe.
+  const allKinds = table === 'person_aliases' ? IDENTIFIER_PRIORITY : COMPANY_ALIAS_KINDS;
+  const probes = candidates.flatMap((candidate) =>
+    candidate.kind === null ? allKinds.map((kind) => ({ kind, value: candidate.value })) : [candidate],
+  );
+  if (probes.length === 0) return null;
   const { rows } = await pool.query<{ id: string }>(
     `SELECT a.${column} AS id
        FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS c(kind, value, rank)
-       JOIN ${table} a ON a.value = c.value AND (c.kind IS NULL OR a.kind = c.kind)
+       JOIN ${table} a ON a.kind = c.kind AND a.value = c.value
       ORDER BY c.rank LIMIT 1`,
-    [candidates.map((c) => c.kind), candidates.map((c) => c.value)],
+    [probes.map((c) => c.kind), probes.map((c) => c.value)],
   );
   return rows[0]?.id ?? null;
 }

@@ -1,6 +1,4 @@
 import type { PoolClient } from '../db/pool';
-import type { CompanyRef } from './company-ref';
-import { extractCompanyRef } from './company-ref';
 import type { ContributionOptions } from './contributions';
 import {
   COMPANY_FIELD_GROUPS,
@@ -12,7 +10,6 @@ import {
 } from './contributions';
 import type { Origin, PrecedencePolicy, Snapshot } from './fold';
 import { foldContribution, sortedSnapshot } from './fold';
-import type { ParsedLocation } from './location';
 
 export interface FoldSettings extends ContributionOptions {
   policy: PrecedencePolicy;
@@ -88,88 +85,7 @@ function textOrNull(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
 
-/**
- * Companies and locations can collect many thousands of observations, so they fold incrementally: the fold is
- * a maximum, so adding one observation to the current snapshot equals refolding them all.
- */
-async function foldIncrement(
-  client: PoolClient,
-  table: 'companies' | 'locations',
-  id: string,
-  fields: Record<string, unknown>,
-  origin: Origin,
-  groups: readonly (readonly string[])[],
-  settings: FoldSettings,
-): Promise<void> {
-  const current = await client.query<{ snapshot: Snapshot }>(
-    `SELECT snapshot FROM ${table} WHERE id = $1 FOR UPDATE`,
-    [id],
-  );
-  const snapshot = sortedSnapshot(
-    foldContribution(current.rows[0]?.snapshot ?? {}, fields, origin, groups, settings.policy),
-  );
-  await client.query(
-    `UPDATE ${table}
-        SET snapshot = $2, observations_count = observations_count + 1,
-            first_observed_at = LEAST(first_observed_at, $3), last_observed_at = GREATEST(last_observed_at, $3),
-            ${table === 'companies' ? 'name = $4,' : ''} updated_at = now()
-      WHERE id = $1`,
-    table === 'companies'
-      ? [id, JSON.stringify(snapshot), origin.observedAt, textOrNull(snapshot.name)]
-      : [id, JSON.stringify(snapshot), origin.observedAt],
-  );
-}
-
-/** Links the observation to the company and folds it in; a no-op when it was already linked (replays). */
-export async function foldCompanyObservation(
-  client: PoolClient,
-  companyId: string,
-  ref: CompanyRef,
-  origin: Origin,
-  settings: FoldSettings,
-): Promise<boolean> {
-  const linked = await client.query(
-    'UPDATE observations SET company_id = $2 WHERE id = $1 AND company_id IS DISTINCT FROM $2',
-    [origin.observationId, companyId],
-  );
-  if (linked.rowCount === 0) return false;
-  await foldIncrement(
-    client,
-    'companies',
-    companyId,
-    companyContribution(ref),
-    origin,
-    COMPANY_FIELD_GROUPS,
-    settings,
-  );
-  return true;
-}
-
-export async function foldLocationObservation(
-  client: PoolClient,
-  locationId: string,
-  location: ParsedLocation,
-  origin: Origin,
-  settings: FoldSettings,
-): Promise<boolean> {
-  const linked = await client.query(
-    'UPDATE observations SET location_id = $2 WHERE id = $1 AND location_id IS DISTINCT FROM $2',
-    [origin.observationId, locationId],
-  );
-  if (linked.rowCount === 0) return false;
-  await foldIncrement(
-    client,
-    'locations',
-    locationId,
-    locationContribution(location),
-    origin,
-    LOCATION_FIELD_GROUPS,
-    settings,
-  );
-  return true;
-}
-
-/** After companies merge, the survivor is refolded from every observation now pointing at it. */
+/** A company's snapshot from every observation linked to it (run off the request path by the refresher). */
 export async function refoldCompany(
   client: PoolClient,
   companyId: string,
@@ -181,7 +97,7 @@ export async function refoldCompany(
   );
   let snapshot: Snapshot = {};
   for (const row of rows) {
-    const ref = extractCompanyRef((row.payload as { data?: unknown } | null)?.data);
+    const ref = contributionOf(row, settings).company;
     if (!ref) continue;
     const source = row.source === 'duxsoup' ? row.kind : row.source;
     snapshot = foldContribution(
@@ -205,6 +121,44 @@ export async function refoldCompany(
       times.length > 0 ? new Date(Math.min(...times)) : null,
       times.length > 0 ? new Date(Math.max(...times)) : null,
       textOrNull(snapshot.name),
+    ],
+  );
+}
+
+export async function refoldLocation(
+  client: PoolClient,
+  locationId: string,
+  settings: FoldSettings,
+): Promise<void> {
+  const { rows } = await client.query<LinkedObservation>(
+    LINKED_OBSERVATIONS.replace('%COLUMN%', 'location_id'),
+    [locationId],
+  );
+  let snapshot: Snapshot = {};
+  for (const row of rows) {
+    const location = contributionOf(row, settings).location;
+    if (!location) continue;
+    const source = row.source === 'duxsoup' ? row.kind : row.source;
+    snapshot = foldContribution(
+      snapshot,
+      locationContribution(location),
+      originOf(row, source),
+      LOCATION_FIELD_GROUPS,
+      settings.policy,
+    );
+  }
+  snapshot = sortedSnapshot(snapshot);
+  const times = rows.map((row) => row.observed_at.getTime());
+  await client.query(
+    `UPDATE locations SET snapshot = $2, observations_count = $3, first_observed_at = $4, last_observed_at = $5,
+            updated_at = now()
+      WHERE id = $1`,
+    [
+      locationId,
+      JSON.stringify(snapshot),
+      rows.length,
+      times.length > 0 ? new Date(Math.min(...times)) : null,
+      times.length > 0 ? new Date(Math.max(...times)) : null,
     ],
   );
 }
