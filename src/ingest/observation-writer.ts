@@ -1,7 +1,7 @@
 import type { Pool } from '../db/pool';
 import { isDatabaseUnavailable } from '../db/pool';
 import type { NewObservation, StoredObservation } from './observations';
-import { appendObservation } from './observations';
+import { appendObservation, observationValues } from './observations';
 
 interface Pending {
   observation: NewObservation;
@@ -85,18 +85,7 @@ export async function appendObservations(
 ): Promise<StoredObservation[]> {
   const values: unknown[] = [];
   const tuples = observations.map((observation, row) => {
-    values.push(
-      observation.source,
-      observation.kind,
-      observation.event,
-      observation.duxUserId,
-      observation.eventTime,
-      observation.eventKey,
-      observation.requestId,
-      JSON.stringify(observation.payload),
-      observation.rawBody,
-      observation.status,
-    );
+    values.push(...observationValues(observation));
     const base = row * COLUMNS;
     return `(${Array.from({ length: COLUMNS }, (_, column) => `$${base + column + 1}`).join(', ')})`;
   });

@@ -15,6 +15,22 @@ export interface NewObservation {
   status: Extract<ObservationStatus, 'pending' | 'ignored'>;
 }
 
+/** Parameters in the column order of every observation INSERT. */
+export function observationValues(observation: NewObservation): unknown[] {
+  return [
+    observation.source,
+    observation.kind,
+    observation.event,
+    observation.duxUserId,
+    observation.eventTime,
+    observation.eventKey,
+    observation.requestId,
+    JSON.stringify(observation.payload),
+    observation.rawBody,
+    observation.status,
+  ];
+}
+
 export interface StoredObservation {
   id: number;
   duplicate: boolean;
@@ -33,18 +49,7 @@ export async function appendObservation(pool: Pool, observation: NewObservation)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
            ON CONFLICT (event_key) DO NOTHING
            RETURNING id`,
-    values: [
-      observation.source,
-      observation.kind,
-      observation.event,
-      observation.duxUserId,
-      observation.eventTime,
-      observation.eventKey,
-      observation.requestId,
-      JSON.stringify(observation.payload),
-      observation.rawBody,
-      observation.status,
-    ],
+    values: observationValues(observation),
   });
   const row = inserted.rows[0];
   if (row) return { id: row.id, duplicate: false };

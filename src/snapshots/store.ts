@@ -1,5 +1,5 @@
 import type { PoolClient } from '../db/pool';
-import type { ContributionOptions } from './contributions';
+import type { Contribution, ContributionOptions } from './contributions';
 import {
   COMPANY_FIELD_GROUPS,
   companyContribution,
@@ -8,7 +8,7 @@ import {
   locationContribution,
   PERSON_FIELD_GROUPS,
 } from './contributions';
-import type { Origin, PrecedencePolicy, Snapshot } from './fold';
+import type { PrecedencePolicy, Snapshot } from './fold';
 import { foldContribution, sortedSnapshot } from './fold';
 
 export interface FoldSettings extends ContributionOptions {
@@ -25,13 +25,48 @@ interface LinkedObservation {
   location_id: string | null;
 }
 
-function originOf(row: LinkedObservation, source: string): Origin {
-  return { observationId: row.id, source, observedAt: row.observed_at };
-}
-
 const LINKED_OBSERVATIONS = `SELECT id, source, kind, payload, COALESCE(event_time, received_at) AS observed_at,
                                     company_id, location_id
                                FROM observations WHERE %COLUMN% = $1 ORDER BY id`;
+
+interface FoldedEntity {
+  snapshot: Snapshot;
+  count: number;
+  firstObservedAt: Date | null;
+  lastObservedAt: Date | null;
+}
+
+/**
+ * Folds every observation linked to an entity through `fieldsOf` (null: the observation says nothing about
+ * this entity). The one fold behind persons, companies and locations.
+ */
+async function foldLinked(
+  client: PoolClient,
+  column: 'person_id' | 'company_id' | 'location_id',
+  id: string,
+  settings: FoldSettings,
+  groups: readonly (readonly string[])[],
+  fieldsOf: (row: LinkedObservation, contribution: Contribution) => Record<string, unknown> | null,
+): Promise<FoldedEntity> {
+  const { rows } = await client.query<LinkedObservation>(LINKED_OBSERVATIONS.replace('%COLUMN%', column), [
+    id,
+  ]);
+  let snapshot: Snapshot = {};
+  for (const row of rows) {
+    const contribution = contributionOf(row, settings);
+    const fields = fieldsOf(row, contribution);
+    if (!fields) continue;
+    const origin = { observationId: row.id, source: contribution.source, observedAt: row.observed_at };
+    snapshot = foldContribution(snapshot, fields, origin, groups, settings.policy);
+  }
+  const times = rows.map((row) => row.observed_at.getTime());
+  return {
+    snapshot: sortedSnapshot(snapshot),
+    count: rows.length,
+    firstObservedAt: times.length > 0 ? new Date(Math.min(...times)) : null,
+    lastObservedAt: times.length > 0 ? new Date(Math.max(...times)) : null,
+  };
+}
 
 /** A person's snapshot is rebuilt from all its observations: a pure function of them. */
 export async function refoldPerson(
@@ -39,26 +74,19 @@ export async function refoldPerson(
   personId: string,
   settings: FoldSettings,
 ): Promise<Snapshot> {
-  const { rows } = await client.query<LinkedObservation>(
-    LINKED_OBSERVATIONS.replace('%COLUMN%', 'person_id'),
-    [personId],
+  const { snapshot, count, firstObservedAt, lastObservedAt } = await foldLinked(
+    client,
+    'person_id',
+    personId,
+    settings,
+    PERSON_FIELD_GROUPS,
+    (row, contribution) => {
+      const fields = { ...contribution.person };
+      if (row.company_id && fields.currentCompany !== undefined) fields.companyId = row.company_id;
+      if (row.location_id && fields.location !== undefined) fields.locationId = row.location_id;
+      return fields;
+    },
   );
-  let snapshot: Snapshot = {};
-  for (const row of rows) {
-    const contribution = contributionOf(row, settings);
-    const fields = { ...contribution.person };
-    if (row.company_id && fields.currentCompany !== undefined) fields.companyId = row.company_id;
-    if (row.location_id && fields.location !== undefined) fields.locationId = row.location_id;
-    snapshot = foldContribution(
-      snapshot,
-      fields,
-      originOf(row, contribution.source),
-      PERSON_FIELD_GROUPS,
-      settings.policy,
-    );
-  }
-  snapshot = sortedSnapshot(snapshot);
-  const times = rows.map((row) => row.observed_at.getTime());
   await client.query(
     `UPDATE persons
         SET snapshot = $2, observations_count = $3, first_observed_at = $4, last_observed_at = $5,
@@ -68,9 +96,9 @@ export async function refoldPerson(
     [
       personId,
       JSON.stringify(snapshot),
-      rows.length,
-      times.length > 0 ? new Date(Math.min(...times)) : null,
-      times.length > 0 ? new Date(Math.max(...times)) : null,
+      count,
+      firstObservedAt,
+      lastObservedAt,
       textOrNull(snapshot.fullName),
       textOrNull(snapshot.currentTitle),
       textOrNull(snapshot.currentCompany),
@@ -91,37 +119,19 @@ export async function refoldCompany(
   companyId: string,
   settings: FoldSettings,
 ): Promise<void> {
-  const { rows } = await client.query<LinkedObservation>(
-    LINKED_OBSERVATIONS.replace('%COLUMN%', 'company_id'),
-    [companyId],
+  const { snapshot, count, firstObservedAt, lastObservedAt } = await foldLinked(
+    client,
+    'company_id',
+    companyId,
+    settings,
+    COMPANY_FIELD_GROUPS,
+    (_row, contribution) => (contribution.company ? companyContribution(contribution.company) : null),
   );
-  let snapshot: Snapshot = {};
-  for (const row of rows) {
-    const ref = contributionOf(row, settings).company;
-    if (!ref) continue;
-    const source = row.source === 'duxsoup' ? row.kind : row.source;
-    snapshot = foldContribution(
-      snapshot,
-      companyContribution(ref),
-      originOf(row, source),
-      COMPANY_FIELD_GROUPS,
-      settings.policy,
-    );
-  }
-  snapshot = sortedSnapshot(snapshot);
-  const times = rows.map((row) => row.observed_at.getTime());
   await client.query(
     `UPDATE companies SET snapshot = $2, observations_count = $3, first_observed_at = $4, last_observed_at = $5,
             name = $6, updated_at = now()
       WHERE id = $1`,
-    [
-      companyId,
-      JSON.stringify(snapshot),
-      rows.length,
-      times.length > 0 ? new Date(Math.min(...times)) : null,
-      times.length > 0 ? new Date(Math.max(...times)) : null,
-      textOrNull(snapshot.name),
-    ],
+    [companyId, JSON.stringify(snapshot), count, firstObservedAt, lastObservedAt, textOrNull(snapshot.name)],
   );
 }
 
@@ -130,35 +140,18 @@ export async function refoldLocation(
   locationId: string,
   settings: FoldSettings,
 ): Promise<void> {
-  const { rows } = await client.query<LinkedObservation>(
-    LINKED_OBSERVATIONS.replace('%COLUMN%', 'location_id'),
-    [locationId],
+  const { snapshot, count, firstObservedAt, lastObservedAt } = await foldLinked(
+    client,
+    'location_id',
+    locationId,
+    settings,
+    LOCATION_FIELD_GROUPS,
+    (_row, contribution) => (contribution.location ? locationContribution(contribution.location) : null),
   );
-  let snapshot: Snapshot = {};
-  for (const row of rows) {
-    const location = contributionOf(row, settings).location;
-    if (!location) continue;
-    const source = row.source === 'duxsoup' ? row.kind : row.source;
-    snapshot = foldContribution(
-      snapshot,
-      locationContribution(location),
-      originOf(row, source),
-      LOCATION_FIELD_GROUPS,
-      settings.policy,
-    );
-  }
-  snapshot = sortedSnapshot(snapshot);
-  const times = rows.map((row) => row.observed_at.getTime());
   await client.query(
     `UPDATE locations SET snapshot = $2, observations_count = $3, first_observed_at = $4, last_observed_at = $5,
             updated_at = now()
       WHERE id = $1`,
-    [
-      locationId,
-      JSON.stringify(snapshot),
-      rows.length,
-      times.length > 0 ? new Date(Math.min(...times)) : null,
-      times.length > 0 ? new Date(Math.max(...times)) : null,
-    ],
+    [locationId, JSON.stringify(snapshot), count, firstObservedAt, lastObservedAt],
   );
 }
