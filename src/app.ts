@@ -29,6 +29,8 @@ export function createApp(context: AppContext): express.Express {
   app.use(healthRouter(context));
   app.use('/api', webhookRouter(context));
   app.use('/api', entitiesRouter(context));
+  // --- issue 3 routers (query, search, seniority, exports, changes / timeline) ---
+  // --- issue 4 routers (health metrics, admin) ---
 
   app.use((_req, res) => sendError(res, 'ROUTE_NOT_FOUND'));
   app.use(errorHandler(context.logger));

@@ -63,6 +63,14 @@ export const configSchema = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)?$/i, 'expected a size such as 1mb, 512kb or 1048576')
     .default('1mb'),
+
+  // --- query, search, exports (issue 3) ---
+
+  // --- change detection, seniority, timeline (issue 3) ---
+
+  // --- scheduler, leader election, dead letters, admin (issue 4) ---
+
+  // --- health metrics, alerts, email and SMS (issue 4) ---
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -73,6 +73,7 @@ function main(): void {
           () => refreshQueuedEntities(result.pool, phase2.foldSettings),
           logger,
         ),
+        // --- background workers of issues 3 and 4 (export worker, scheduler) ---
       ];
       stopLoops = () => Promise.all(stops.map((stop) => stop())).then(() => undefined);
       database.migrated = true;

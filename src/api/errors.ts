@@ -20,6 +20,12 @@ export const ERROR_CATALOGUE = {
   AUTH_RATE_LIMITED: { status: 429, message: 'Too many failed authentication attempts; retry later' },
   DATABASE_UNAVAILABLE: { status: 503, message: 'The database is unavailable; retry later' },
   INTERNAL_ERROR: { status: 500, message: 'Internal error' },
+  // --- query (issue 3) ---
+  // --- search, seniority (issue 3) ---
+  // --- exports (issue 3) ---
+  // --- changes, timeline (issue 3) ---
+  // --- scheduler, dead letters, admin (issue 4) ---
+  // --- health, alerts (issue 4) ---
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
