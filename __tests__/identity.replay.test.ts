@@ -237,6 +237,13 @@ describe('replay determinism', () => {
     expect(live.persons.length).toBeGreaterThan(40);
     expect(live.companies.length).toBeGreaterThan(5);
 
+    // Live processing folded each new observation into its company and location; a full refold must agree.
+    await db.pool.query(`INSERT INTO entity_refresh (entity, id)
+                         SELECT 'company', id FROM companies WHERE merged_into IS NULL
+                         UNION ALL SELECT 'location', id FROM locations`);
+    await drainRefreshQueue(db.pool, testFoldSettings());
+    expect(await capture(db.pool)).toEqual(live);
+
     const config = loadConfig({ LOG_LEVEL: 'silent' });
     const processor = phase2FromConfig(db.pool, config, createLogger(config));
     const { rows } = await db.pool.query<{ id: number }>(

@@ -348,7 +348,7 @@ describe('failures never fail the request', () => {
         RETURN NEW;
       END $$`);
     await db.pool.query(
-      `CREATE TRIGGER ${trigger} BEFORE UPDATE ON persons FOR EACH ROW EXECUTE FUNCTION ${trigger}()`,
+      `CREATE TRIGGER ${trigger} BEFORE INSERT OR UPDATE ON persons FOR EACH ROW EXECUTE FUNCTION ${trigger}()`,
     );
     try {
       const answer = await send(

@@ -67,11 +67,12 @@ async function main(): Promise<void> {
 
   const phase1 = report.phase1 as { webhook: LoadResult; framework: LoadResult; ceiling: Ceiling };
   const full = report.fullPath as { webhook: LoadResult; ceiling: Ceiling; duplicatePersons: number };
-  const row = (result: LoadResult) => ({
+  const row = (result: LoadResult & { walBytesPerRequest?: number }) => ({
     'req/s': result.requestsPerSecond,
     'p50 ms': result.p50Ms,
     'p99 ms': result.p99Ms,
     errors: result.errors + result.non2xx,
+    'WAL bytes/req': result.walBytesPerRequest ?? '',
   });
   const ceilingRow = (result: Ceiling) => ({
     'req/s': result.perSecond,
@@ -98,7 +99,7 @@ async function loadService(
   mode: 'inline' | 'deferred',
   bodyFor: (seed: number) => string,
   useWrk: boolean,
-): Promise<{ webhook: LoadResult; framework: LoadResult }> {
+): Promise<{ webhook: LoadResult & { walBytesPerRequest: number }; framework: LoadResult }> {
   const service = await startService({
     DATABASE_URL: databaseUrl,
     WEBHOOK_SECRET: SECRET,
@@ -111,13 +112,30 @@ async function loadService(
     const url = `${service.baseUrl}/api/webhook?secret=${SECRET}`;
     if (useWrk) loadWebhookWithWrk(url, CONNECTIONS, 3);
     else await loadWebhook(url, bodyFor, CONNECTIONS, 3, 10_000_000);
-    const webhook = useWrk
+    const walBefore = await walPosition(databaseUrl);
+    const loaded = useWrk
       ? loadWebhookWithWrk(url, CONNECTIONS, DURATION)
       : await loadWebhook(url, bodyFor, CONNECTIONS, DURATION, 0);
+    const walBytes = (await walPosition(databaseUrl)) - walBefore;
+    const webhook = { ...loaded, walBytesPerRequest: Math.round(walBytes / Math.max(1, loaded.requests)) };
     const framework = await loadGet(`${service.baseUrl}/health`, CONNECTIONS, Math.min(DURATION, 10));
     return { webhook, framework };
   } finally {
     await service.stop();
+  }
+}
+
+/** The server's WAL position in bytes (server-wide: on a shared server other work adds to it). */
+async function walPosition(databaseUrl: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ bytes: string }>(
+      `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS bytes`,
+    );
+    return Number(rows[0]!.bytes);
+  } finally {
+    await client.end();
   }
 }
 

@@ -168,7 +168,7 @@ async function lockMatchedEntities(
   throw Object.assign(new Error('entities kept moving while resolving; retry'), { code: '40001' });
 }
 
-function hardSets(aliases: readonly { kind: string; value: string }[]): Map<string, Set<string>> {
+export function hardSets(aliases: readonly { kind: string; value: string }[]): Map<string, Set<string>> {
   const sets = new Map<string, Set<string>>();
   for (const alias of aliases) {
     const set = sets.get(alias.kind) ?? new Set<string>();
@@ -183,7 +183,7 @@ function cloneHard(sets: Map<string, Set<string>>): Map<string, Set<string>> {
 }
 
 /** Compatible unless, for some hard kind, both hold values and share none. */
-function compatible(a: Map<string, Set<string>>, b: Map<string, Set<string>>): boolean {
+export function compatible(a: Map<string, Set<string>>, b: Map<string, Set<string>>): boolean {
   for (const [kind, values] of b) {
     const mine = a.get(kind);
     if (mine && mine.size > 0 && values.size > 0 && ![...values].some((value) => mine.has(value)))

@@ -3,23 +3,46 @@ import { durationMs } from '../config';
 import type { Pool, PoolClient } from '../db/pool';
 import { isDatabaseUnavailable, withTransaction } from '../db/pool';
 import type { AliasInput, Resolution } from '../identity/resolver';
-import { COMPANY_SPEC, lockIdentityKeys, lockKeys, PERSON_SPEC, resolveEntity } from '../identity/resolver';
+import {
+  compatible,
+  COMPANY_SPEC,
+  entityId,
+  hardSets,
+  lockIdentityKeys,
+  lockKeys,
+  PERSON_SPEC,
+  resolveEntity,
+} from '../identity/resolver';
 import type { Logger } from '../logger';
 import type { CompanyRef } from '../snapshots/company-ref';
-import type { ContributionOptions } from '../snapshots/contributions';
-import { contributionOf } from '../snapshots/contributions';
-import type { PrecedencePolicy } from '../snapshots/fold';
+import type { Contribution, ContributionOptions } from '../snapshots/contributions';
+import {
+  companyContribution,
+  contributionOf,
+  locationContribution,
+  PERSON_FIELD_GROUPS,
+} from '../snapshots/contributions';
+import type { PrecedencePolicy, Snapshot } from '../snapshots/fold';
+import { foldContribution, sortedSnapshot } from '../snapshots/fold';
 import type { ParsedLocation } from '../snapshots/location';
 import type { FoldSettings } from '../snapshots/store';
-import { refoldPerson } from '../snapshots/store';
+import { EMPTY_FOLD, personColumns, personFieldsOf, refoldPerson } from '../snapshots/store';
 import type { ObservationProcessor } from './processor';
+// --- issue 4: dead-letter policy ---
+import type { DeadLetterPolicy } from '../jobs/dead-letter-policy';
+import {
+  DEFAULT_DEAD_LETTER_POLICY,
+  deadLetterPolicyFromConfig,
+  recordDeadLetter,
+} from '../jobs/dead-letter-policy';
+// --- end issue 4 ---
 
 export interface Phase2Options extends ContributionOptions {
   namespace: string;
   policy: PrecedencePolicy;
   logger: Logger;
-  /** Backoff before a dead letter is retried (issue 4 replays them). */
-  deadLetterBaseDelayMs?: number;
+  /** Classification, backoff and give-up of dead letters (issue 4: src/jobs/dead-letter-policy.ts). */
+  deadLetterPolicy?: DeadLetterPolicy;
 }
 
 export type UpsertOutcome = 'created' | 'updated' | 'merged' | 'none';
@@ -35,6 +58,49 @@ export interface Phase2Result extends Record<string, unknown> {
   location_upsert?: UpsertOutcome;
   reason?: string;
 }
+
+/** What the caller already holds of a just-stored observation, so Phase 2 need not read it back. */
+export interface KnownObservation {
+  source: string;
+  kind: string;
+  payload: unknown;
+}
+
+interface FastRead {
+  status: string;
+  observed_at: string;
+  persons:
+    | {
+        id: string;
+        anchor: number;
+        version: string;
+        merged: boolean;
+        snapshot: Snapshot;
+        hard: { kind: string; value: string }[] | null;
+      }[]
+    | null;
+  companies: { id: string; aliases: number; anchor: number }[] | null;
+}
+
+/** The observation's state, the persons its identifiers name (with their hard ids) and its company. */
+const FAST_READ = `
+  SELECT o.status, COALESCE(o.event_time, o.received_at) AS observed_at,
+         (SELECT json_agg(json_build_object(
+                   'id', p.id, 'anchor', p.anchor_observation_id, 'version', p.xmin::text,
+                   'merged', p.merged_into IS NOT NULL, 'snapshot', p.snapshot,
+                   'hard', (SELECT json_agg(json_build_object('kind', h.kind, 'value', h.value))
+                              FROM person_aliases h WHERE h.person_id = p.id AND h.kind = ANY($4::text[]))))
+            FROM persons p
+           WHERE p.id IN (SELECT a.person_id FROM person_aliases a
+                            JOIN unnest($2::text[], $3::text[]) AS w(kind, value)
+                              ON a.kind = w.kind AND a.value = w.value)) AS persons,
+         (SELECT json_agg(json_build_object('id', m.id, 'aliases', m.aliases, 'anchor', m.anchor))
+            FROM (SELECT a.company_id AS id, count(*)::int AS aliases, min(c.anchor_observation_id) AS anchor
+                    FROM company_aliases a
+                    JOIN companies c ON c.id = a.company_id
+                    JOIN unnest($5::text[], $6::text[]) AS w(kind, value) ON a.kind = w.kind AND a.value = w.value
+                   GROUP BY a.company_id) AS m) AS companies
+    FROM observations o WHERE o.id = $1`;
 
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 5;
@@ -52,6 +118,8 @@ interface ObservationRow {
 /** Identity resolution and snapshots for one committed observation, in one transaction. */
 export class Phase2Processor implements ObservationProcessor {
   private readonly settings: FoldSettings;
+  /** How many observations each path finished (for metrics, and for tests that must know which path ran). */
+  readonly paths = { fast: 0, full: 0 };
 
   get foldSettings(): FoldSettings {
     return this.settings;
@@ -68,10 +136,17 @@ export class Phase2Processor implements ObservationProcessor {
    * Never throws for a problem with the observation itself: that becomes a dead letter. Database outages do
    * throw, leaving the observation `pending` for the sweeper.
    */
-  async process(observationId: number): Promise<Phase2Result> {
+  async process(observationId: number, known?: KnownObservation): Promise<Phase2Result> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.processOnce(observationId);
+        const fast = attempt === 1 ? await this.processFast(observationId, known) : null;
+        if (fast) {
+          this.paths.fast += 1;
+          return fast;
+        }
+        const full = await this.processOnce(observationId);
+        if (full.processed) this.paths.full += 1;
+        return full;
       } catch (error) {
         const code = (error as { code?: string }).code;
         if (code && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) continue;
@@ -79,6 +154,114 @@ export class Phase2Processor implements ObservationProcessor {
         return this.deadLetter(observationId, error);
       }
     }
+  }
+
+  /**
+   * The common cases in two round trips: one read of the person the identifiers name (or of nobody) and the
+   * company, then `phase2_apply_person`, which applies the folded snapshot under the full path's locks if
+   * nothing read has changed. Null sends the observation down the full path, which handles everything else
+   * (merges, conflicts, revived tombstones, new companies racing, dead letters).
+   */
+  private async processFast(observationId: number, known?: KnownObservation): Promise<Phase2Result | null> {
+    if (!known) return null;
+    const contribution = contributionOf({ id: observationId, ...known }, this.settings);
+    if (contribution.identifiers.length === 0) return null;
+    const aliases = contribution.identifiers;
+    const companyAliases = contribution.company?.aliases ?? [];
+    const read = await this.pool.query<FastRead>({
+      name: 'phase2.fast-read',
+      text: FAST_READ,
+      values: [
+        observationId,
+        aliases.map((alias) => alias.kind),
+        aliases.map((alias) => alias.value),
+        [...PERSON_SPEC.hardKinds],
+        companyAliases.map((alias) => alias.kind),
+        companyAliases.map((alias) => alias.value),
+      ],
+    });
+    const state = read.rows[0];
+    if (!state || state.status !== 'pending') return null;
+    const persons = state.persons ?? [];
+    const existing = persons[0];
+    if (persons.length > 1 || (existing && (existing.merged || existing.anchor >= observationId)))
+      return null;
+    if (
+      existing &&
+      !compatible(
+        hardSets(aliases.filter((a) => PERSON_SPEC.hardKinds.has(a.kind))),
+        hardSets(existing.hard ?? []),
+      )
+    ) {
+      return null;
+    }
+    const companies = state.companies ?? [];
+    let company: { id: string; outcome: UpsertOutcome } | null = null;
+    if (companyAliases.length > 0) {
+      const only = companies.length === 1 ? companies[0]! : undefined;
+      company =
+        only && only.aliases === companyAliases.length && only.anchor <= observationId
+          ? { id: only.id, outcome: 'updated' }
+          : await this.resolveCompany(observationId, contribution.company);
+    }
+    const location = contribution.location;
+    const locationId = location ? uuidv5(`location:${location.key}`, this.options.namespace) : null;
+
+    const personId = existing?.id ?? entityId(this.options.namespace, PERSON_SPEC, aliases[0]!);
+    const observedAt = new Date(state.observed_at);
+    const base = existing
+      ? { snapshot: existing.snapshot, count: 0, firstObservedAt: null, lastObservedAt: null }
+      : EMPTY_FOLD;
+    const fields = personFieldsOf(contribution.person, company?.id ?? null, locationId);
+    const origin = { observationId, source: contribution.source, observedAt };
+    const snapshot = sortedSnapshot(
+      foldContribution(base.snapshot, fields, origin, PERSON_FIELD_GROUPS, this.settings.policy),
+    );
+    const columns = personColumns(snapshot);
+    const applied = await this.pool.query<{
+      outcome: 'created' | 'updated' | 'stale';
+      location_created: boolean;
+    }>({
+      name: 'phase2.apply-person',
+      text: `SELECT outcome, location_created
+               FROM phase2_apply_person($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                                        $19, $20, $21)`,
+      values: [
+        observationId,
+        aliases.map((alias) => alias.kind),
+        aliases.map((alias) => alias.value),
+        aliases.map((alias) => alias.display),
+        existing?.id ?? null,
+        existing?.version ?? null,
+        personId,
+        JSON.stringify(snapshot),
+        columns.fullName,
+        columns.currentTitle,
+        columns.currentCompany,
+        columns.companyId,
+        columns.locationId,
+        observedAt,
+        company?.id ?? null,
+        locationId,
+        location?.key ?? null,
+        location ? location.raw.trim().toLowerCase() : null,
+        contribution.source,
+        queuedFields(contribution.company && company ? companyContribution(contribution.company) : null),
+        queuedFields(location ? locationContribution(location) : null),
+      ],
+    });
+    const outcome = applied.rows[0]!;
+    if (outcome.outcome === 'stale') return null;
+    return {
+      processed: true,
+      status: 'processed',
+      person_id: personId,
+      company_id: company?.id ?? null,
+      location_id: locationId,
+      people_upsert: outcome.outcome,
+      company_upsert: company?.outcome ?? 'none',
+      location_upsert: locationId ? (outcome.location_created ? 'created' : 'updated') : 'none',
+    };
   }
 
   /**
@@ -115,7 +298,7 @@ export class Phase2Processor implements ObservationProcessor {
         [row.id, person.entityId, company?.id ?? null, location?.id ?? null],
       );
       await refoldPerson(client, person.entityId, this.settings);
-      await queueRefresh(client, company?.id ?? null, location?.id ?? null);
+      await queueRefresh(client, row, contribution, company?.id ?? null, location?.id ?? null);
       if (status === 'dead') {
         await client.query(
           `UPDATE dead_letters SET status = 'resolved', resolved_at = now() WHERE observation_id = $1`,
@@ -225,48 +408,57 @@ export class Phase2Processor implements ObservationProcessor {
     );
     for (const { id } of rows) await refoldPerson(client, id, this.settings);
     await client.query(
-      `INSERT INTO entity_refresh (entity, id) SELECT 'company', unnest($1::uuid[]) ON CONFLICT DO NOTHING`,
-      [companyIds.slice(0, 1)],
+      `INSERT INTO entity_refresh (entity, id, observation_id) VALUES ('company', $1, NULL) ON CONFLICT DO NOTHING`,
+      [companyIds[0]],
     );
   }
 
   private async deadLetter(observationId: number, error: unknown): Promise<Phase2Result> {
     const message = error instanceof Error ? error.message : String(error);
     this.options.logger.error('phase 2 failed; observation dead-lettered', { observationId, error: message });
-    const delayMs = this.options.deadLetterBaseDelayMs ?? 60_000;
-    await withTransaction(this.pool, async (client) => {
-      await client.query(
-        `INSERT INTO dead_letters (observation_id, error, next_attempt_at)
-         VALUES ($1, $2, now() + $3 * interval '1 millisecond')
-         ON CONFLICT (observation_id) DO UPDATE
-           SET error = EXCLUDED.error, attempts = dead_letters.attempts + 1, status = 'pending',
-               last_attempt_at = now(),
-               next_attempt_at = now() + least($3 * power(2, dead_letters.attempts), 3600000) * interval '1 millisecond'`,
-        [observationId, message.slice(0, 2000), delayMs],
-      );
-      await client.query(`UPDATE observations SET status = 'dead', status_reason = $2 WHERE id = $1`, [
-        observationId,
-        message.slice(0, 500),
-      ]);
-    });
+    // --- issue 4: one statement records the attempt, classifies it and schedules (or gives up) the retry ---
+    const policy = this.options.deadLetterPolicy ?? DEFAULT_DEAD_LETTER_POLICY;
+    await recordDeadLetter(this.pool, observationId, error, policy);
+    // --- end issue 4 ---
     return { processed: false, status: 'dead', reason: message };
   }
 }
 
+/** Queues the company and location this observation links to, with what it says about them. */
 async function queueRefresh(
   client: PoolClient,
+  row: ObservationRow,
+  contribution: Contribution,
   companyId: string | null,
   locationId: string | null,
 ): Promise<void> {
-  const entities = [
-    ...(companyId ? [['company', companyId]] : []),
-    ...(locationId ? [['location', locationId]] : []),
+  const queued = [
+    ...(companyId && contribution.company
+      ? [{ entity: 'company', id: companyId, fields: companyContribution(contribution.company) }]
+      : []),
+    ...(locationId && contribution.location
+      ? [{ entity: 'location', id: locationId, fields: locationContribution(contribution.location) }]
+      : []),
   ];
-  if (entities.length === 0) return;
+  if (queued.length === 0) return;
   await client.query(
-    `INSERT INTO entity_refresh (entity, id) SELECT * FROM unnest($1::text[], $2::uuid[]) ON CONFLICT DO NOTHING`,
-    [entities.map((entity) => entity[0]), entities.map((entity) => entity[1])],
+    `INSERT INTO entity_refresh (entity, id, observation_id, source, observed_at, fields)
+     SELECT entity, id, $3, $4, $5, fields FROM unnest($1::text[], $2::uuid[], $6::jsonb[]) AS queued(entity, id, fields)
+     ON CONFLICT DO NOTHING`,
+    [
+      queued.map((entry) => entry.entity),
+      queued.map((entry) => entry.id),
+      row.id,
+      contribution.source,
+      row.observed_at,
+      queued.map((entry) => queuedFields(entry.fields)),
+    ],
   );
+}
+
+/** Fields as the refresher will fold them: exactly what a refold from the stored payload would produce. */
+function queuedFields(fields: Record<string, unknown> | null): string | null {
+  return fields ? JSON.stringify(fields) : null;
 }
 
 function outcomeOf(resolution: Resolution): UpsertOutcome {
@@ -276,7 +468,11 @@ function outcomeOf(resolution: Resolution): UpsertOutcome {
 
 export function phase2FromConfig(
   pool: Pool,
-  config: { CANONICAL_ID_NAMESPACE: string; VISIT_PRECEDENCE_WINDOW: string; DEFAULT_PHONE_COUNTRY: string },
+  config: {
+    CANONICAL_ID_NAMESPACE: string;
+    VISIT_PRECEDENCE_WINDOW: string;
+    DEFAULT_PHONE_COUNTRY: string;
+  } & Parameters<typeof deadLetterPolicyFromConfig>[0], // issue 4
   logger: Logger,
 ): Phase2Processor {
   return new Phase2Processor(pool, {
@@ -284,5 +480,6 @@ export function phase2FromConfig(
     policy: { visitWindowMs: durationMs(config.VISIT_PRECEDENCE_WINDOW) },
     defaultPhoneCountry: config.DEFAULT_PHONE_COUNTRY,
     logger,
+    deadLetterPolicy: deadLetterPolicyFromConfig(config), // issue 4
   });
 }

@@ -4,7 +4,11 @@
  * stays `pending` for the sweeper.
  */
 export interface ObservationProcessor {
-  process(observationId: number): Promise<Record<string, unknown> & { processed: boolean }>;
+  /** `known`: the observation's source, kind and payload when the caller has them in hand (saves a read). */
+  process(
+    observationId: number,
+    known?: { source: string; kind: string; payload: unknown },
+  ): Promise<Record<string, unknown> & { processed: boolean }>;
 }
 
 /** Used until Phase 2 is wired in: observations stay `pending`. */

@@ -86,7 +86,17 @@ export async function receiveWebhook(deps: WebhookDeps, request: WebhookRequest)
   if (stored.duplicate) return { accepted: true, body };
 
   try {
-    return { accepted: true, body: { ...body, ...(await deps.processor.process(stored.id)) } };
+    return {
+      accepted: true,
+      body: {
+        ...body,
+        ...(await deps.processor.process(stored.id, {
+          source: 'duxsoup',
+          kind: envelope.type,
+          payload: parsed.value,
+        })),
+      },
+    };
   } catch (error) {
     deps.onProcessorError(stored.id, error);
     return { accepted: true, body: { ...body, processed: false } };

@@ -10,12 +10,17 @@ import {
 } from './contributions';
 import type { PrecedencePolicy, Snapshot } from './fold';
 import { foldContribution, sortedSnapshot } from './fold';
+// --- job changes (issue 3) ---
+import type { ChangePoint } from '../intelligence/changes';
+import { changePointOf } from '../intelligence/changes';
+import { syncPersonChanges } from '../intelligence/changes-store';
+// --- end job changes ---
 
 export interface FoldSettings extends ContributionOptions {
   policy: PrecedencePolicy;
 }
 
-interface LinkedObservation {
+export interface LinkedObservation {
   id: number;
   source: string;
   kind: string;
@@ -29,11 +34,51 @@ const LINKED_OBSERVATIONS = `SELECT id, source, kind, payload, COALESCE(event_ti
                                     company_id, location_id
                                FROM observations WHERE %COLUMN% = $1 ORDER BY id`;
 
-interface FoldedEntity {
+export interface FoldedEntity {
   snapshot: Snapshot;
   count: number;
   firstObservedAt: Date | null;
   lastObservedAt: Date | null;
+}
+
+export const EMPTY_FOLD: FoldedEntity = {
+  snapshot: {},
+  count: 0,
+  firstObservedAt: null,
+  lastObservedAt: null,
+};
+
+type FieldsOf = (row: LinkedObservation, contribution: Contribution) => Record<string, unknown> | null;
+
+/**
+ * Folds observations into what an entity already holds. The fold is a maximum, so folding new observations into
+ * a snapshot gives exactly what refolding every observation would.
+ */
+export function foldRows(
+  base: FoldedEntity,
+  rows: readonly LinkedObservation[],
+  settings: FoldSettings,
+  groups: readonly (readonly string[])[],
+  fieldsOf: FieldsOf,
+): FoldedEntity {
+  let snapshot: Snapshot = base.snapshot;
+  let first = base.firstObservedAt?.getTime() ?? Infinity;
+  let last = base.lastObservedAt?.getTime() ?? -Infinity;
+  for (const row of rows) {
+    const contribution = contributionOf(row, settings);
+    const fields = fieldsOf(row, contribution);
+    first = Math.min(first, row.observed_at.getTime());
+    last = Math.max(last, row.observed_at.getTime());
+    if (!fields) continue;
+    const origin = { observationId: row.id, source: contribution.source, observedAt: row.observed_at };
+    snapshot = foldContribution(snapshot, fields, origin, groups, settings.policy);
+  }
+  return {
+    snapshot: sortedSnapshot(snapshot),
+    count: base.count + rows.length,
+    firstObservedAt: Number.isFinite(first) ? new Date(first) : null,
+    lastObservedAt: Number.isFinite(last) ? new Date(last) : null,
+  };
 }
 
 /**
@@ -46,25 +91,40 @@ async function foldLinked(
   id: string,
   settings: FoldSettings,
   groups: readonly (readonly string[])[],
-  fieldsOf: (row: LinkedObservation, contribution: Contribution) => Record<string, unknown> | null,
+  fieldsOf: FieldsOf,
 ): Promise<FoldedEntity> {
   const { rows } = await client.query<LinkedObservation>(LINKED_OBSERVATIONS.replace('%COLUMN%', column), [
     id,
   ]);
-  let snapshot: Snapshot = {};
-  for (const row of rows) {
-    const contribution = contributionOf(row, settings);
-    const fields = fieldsOf(row, contribution);
-    if (!fields) continue;
-    const origin = { observationId: row.id, source: contribution.source, observedAt: row.observed_at };
-    snapshot = foldContribution(snapshot, fields, origin, groups, settings.policy);
-  }
-  const times = rows.map((row) => row.observed_at.getTime());
+  return foldRows(EMPTY_FOLD, rows, settings, groups, fieldsOf);
+}
+
+/** What one observation says about its person: its person fields plus the company and location it links to. */
+export function personFieldsOf(
+  person: Record<string, unknown>,
+  companyId: string | null,
+  locationId: string | null,
+): Record<string, unknown> {
+  const fields = { ...person };
+  if (companyId && fields.currentCompany !== undefined) fields.companyId = companyId;
+  if (locationId && fields.location !== undefined) fields.locationId = locationId;
+  return fields;
+}
+
+/** The persons columns that mirror snapshot fields (for indexes and cheap reads). */
+export function personColumns(snapshot: Snapshot): {
+  fullName: string | null;
+  currentTitle: string | null;
+  currentCompany: string | null;
+  companyId: string | null;
+  locationId: string | null;
+} {
   return {
-    snapshot: sortedSnapshot(snapshot),
-    count: rows.length,
-    firstObservedAt: times.length > 0 ? new Date(Math.min(...times)) : null,
-    lastObservedAt: times.length > 0 ? new Date(Math.max(...times)) : null,
+    fullName: textOrNull(snapshot.fullName),
+    currentTitle: textOrNull(snapshot.currentTitle),
+    currentCompany: textOrNull(snapshot.currentCompany),
+    companyId: textOrNull(snapshot.companyId),
+    locationId: textOrNull(snapshot.locationId),
   };
 }
 
@@ -74,6 +134,7 @@ export async function refoldPerson(
   personId: string,
   settings: FoldSettings,
 ): Promise<Snapshot> {
+  const changePoints: (ChangePoint | null)[] = []; // job changes (issue 3)
   const { snapshot, count, firstObservedAt, lastObservedAt } = await foldLinked(
     client,
     'person_id',
@@ -81,12 +142,11 @@ export async function refoldPerson(
     settings,
     PERSON_FIELD_GROUPS,
     (row, contribution) => {
-      const fields = { ...contribution.person };
-      if (row.company_id && fields.currentCompany !== undefined) fields.companyId = row.company_id;
-      if (row.location_id && fields.location !== undefined) fields.locationId = row.location_id;
-      return fields;
+      changePoints.push(changePointOf(row, contribution)); // job changes (issue 3)
+      return personFieldsOf(contribution.person, row.company_id, row.location_id);
     },
   );
+  const columns = personColumns(snapshot);
   await client.query(
     `UPDATE persons
         SET snapshot = $2, observations_count = $3, first_observed_at = $4, last_observed_at = $5,
@@ -99,13 +159,14 @@ export async function refoldPerson(
       count,
       firstObservedAt,
       lastObservedAt,
-      textOrNull(snapshot.fullName),
-      textOrNull(snapshot.currentTitle),
-      textOrNull(snapshot.currentCompany),
-      textOrNull(snapshot.companyId),
-      textOrNull(snapshot.locationId),
+      columns.fullName,
+      columns.currentTitle,
+      columns.currentCompany,
+      columns.companyId,
+      columns.locationId,
     ],
   );
+  await syncPersonChanges(client, personId, changePoints); // job changes (issue 3): no statement when none
   return snapshot;
 }
 
@@ -113,45 +174,99 @@ function textOrNull(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
 
-/** A company's snapshot from every observation linked to it (run off the request path by the refresher). */
-export async function refoldCompany(
+export type RefreshEntity = 'company' | 'location';
+
+const ENTITY_FOLDS: Record<
+  RefreshEntity,
+  { column: 'company_id' | 'location_id'; groups: readonly (readonly string[])[]; fieldsOf: FieldsOf }
+> = {
+  company: {
+    column: 'company_id',
+    groups: COMPANY_FIELD_GROUPS,
+    fieldsOf: (_row, contribution) =>
+      contribution.company ? companyContribution(contribution.company) : null,
+  },
+  location: {
+    column: 'location_id',
+    groups: LOCATION_FIELD_GROUPS,
+    fieldsOf: (_row, contribution) =>
+      contribution.location ? locationContribution(contribution.location) : null,
+  },
+};
+
+/** A company's or location's snapshot from every observation linked to it. */
+export async function refoldEntity(
   client: PoolClient,
-  companyId: string,
+  entity: RefreshEntity,
+  id: string,
   settings: FoldSettings,
 ): Promise<void> {
-  const { snapshot, count, firstObservedAt, lastObservedAt } = await foldLinked(
-    client,
-    'company_id',
-    companyId,
-    settings,
-    COMPANY_FIELD_GROUPS,
-    (_row, contribution) => (contribution.company ? companyContribution(contribution.company) : null),
-  );
-  await client.query(
-    `UPDATE companies SET snapshot = $2, observations_count = $3, first_observed_at = $4, last_observed_at = $5,
-            name = $6, updated_at = now()
-      WHERE id = $1`,
-    [companyId, JSON.stringify(snapshot), count, firstObservedAt, lastObservedAt, textOrNull(snapshot.name)],
-  );
+  const { column, groups, fieldsOf } = ENTITY_FOLDS[entity];
+  await writeEntity(client, entity, id, await foldLinked(client, column, id, settings, groups, fieldsOf));
 }
 
-export async function refoldLocation(
+/** A newly linked observation as the refresh queue carries it. */
+export interface QueuedContribution {
+  observationId: number;
+  source: string;
+  observedAt: Date;
+  fields: Record<string, unknown> | null;
+}
+
+/** Folds newly linked observations into a company or location the caller has locked. */
+export async function foldQueued(
   client: PoolClient,
-  locationId: string,
+  entity: RefreshEntity,
+  id: string,
+  base: FoldedEntity,
+  queued: readonly QueuedContribution[],
   settings: FoldSettings,
 ): Promise<void> {
-  const { snapshot, count, firstObservedAt, lastObservedAt } = await foldLinked(
-    client,
-    'location_id',
-    locationId,
-    settings,
-    LOCATION_FIELD_GROUPS,
-    (_row, contribution) => (contribution.location ? locationContribution(contribution.location) : null),
-  );
-  await client.query(
-    `UPDATE locations SET snapshot = $2, observations_count = $3, first_observed_at = $4, last_observed_at = $5,
-            updated_at = now()
-      WHERE id = $1`,
-    [locationId, JSON.stringify(snapshot), count, firstObservedAt, lastObservedAt],
-  );
+  const { groups } = ENTITY_FOLDS[entity];
+  let snapshot: Snapshot = base.snapshot;
+  let first = base.firstObservedAt?.getTime() ?? Infinity;
+  let last = base.lastObservedAt?.getTime() ?? -Infinity;
+  for (const { observationId, source, observedAt, fields } of queued) {
+    first = Math.min(first, observedAt.getTime());
+    last = Math.max(last, observedAt.getTime());
+    if (fields)
+      snapshot = foldContribution(
+        snapshot,
+        fields,
+        { observationId, source, observedAt },
+        groups,
+        settings.policy,
+      );
+  }
+  await writeEntity(client, entity, id, {
+    snapshot: sortedSnapshot(snapshot),
+    count: base.count + queued.length,
+    firstObservedAt: Number.isFinite(first) ? new Date(first) : null,
+    lastObservedAt: Number.isFinite(last) ? new Date(last) : null,
+  });
+}
+
+async function writeEntity(
+  client: PoolClient,
+  entity: RefreshEntity,
+  id: string,
+  folded: FoldedEntity,
+): Promise<void> {
+  const { snapshot, count, firstObservedAt, lastObservedAt } = folded;
+  const values = [id, JSON.stringify(snapshot), count, firstObservedAt, lastObservedAt];
+  if (entity === 'company') {
+    await client.query(
+      `UPDATE companies SET snapshot = $2, observations_count = $3, first_observed_at = $4, last_observed_at = $5,
+              name = $6, updated_at = now()
+        WHERE id = $1`,
+      [...values, textOrNull(snapshot.name)],
+    );
+  } else {
+    await client.query(
+      `UPDATE locations SET snapshot = $2, observations_count = $3, first_observed_at = $4, last_observed_at = $5,
+              updated_at = now()
+        WHERE id = $1`,
+      values,
+    );
+  }
 }
