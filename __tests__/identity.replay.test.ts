@@ -4,6 +4,7 @@ import type { Pool } from '../src/db';
 import { phase2FromConfig } from '../src/ingest/phase2';
 import { reprocess, resetDerivedState } from '../src/ingest/rebuild';
 import { createLogger } from '../src/logger';
+import { rebuildFromLog } from '../src/rebuild';
 import { buildTestApp, testFoldSettings } from './helpers/app';
 import { drainRefreshQueue } from '../src/snapshots/refresh';
 import type { TestDatabase } from './helpers/database';
@@ -261,5 +262,28 @@ describe('replay determinism', () => {
       expect({ seed, locations: rebuilt.locations }).toEqual({ seed, locations: live.locations });
       expect({ seed, aliases: rebuilt.aliases }).toEqual({ seed, aliases: live.aliases });
     }
+
+    // The batched rebuild of the ops CLI lands on the same state; stopped part-way, it resumes to it too.
+    const options = {
+      namespace: config.CANONICAL_ID_NAMESPACE,
+      settings: testFoldSettings(),
+      processor,
+      batchSize: 16,
+    };
+    const stopped = rebuildFromLog(db.pool, {
+      ...options,
+      onProgress: (done) => {
+        if (done > ids.length / 2) throw new Error('stopped by the test');
+      },
+    });
+    await expect(stopped).rejects.toThrow('stopped by the test');
+    const resumed = await rebuildFromLog(db.pool, { ...options, resume: true });
+    expect(resumed.observations).toBeLessThan(ids.length);
+    expect(await capture(db.pool)).toEqual(live);
+
+    const fresh = await rebuildFromLog(db.pool, options);
+    expect(fresh.observations).toBe(ids.length);
+    expect(fresh.batched).toBeGreaterThan(fresh.fullPath);
+    expect(await capture(db.pool)).toEqual(live);
   });
 });

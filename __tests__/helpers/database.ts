@@ -3,7 +3,12 @@ import pg from 'pg';
 import type { Pool } from '../../src/db';
 import { createPool } from '../../src/db/pool';
 
-export const TEMPLATE_DATABASE = 'duxsoup_test_template';
+/** Migrated once per jest run (global setup) and cloned per test file; per run, so parallel runs never collide. */
+export function templateDatabase(): string {
+  const name = process.env.TEST_TEMPLATE_DATABASE;
+  if (!name) throw new Error('TEST_TEMPLATE_DATABASE is not set: run the tests through jest (global setup)');
+  return name;
+}
 
 export interface TestDatabase {
   url: string;
@@ -27,7 +32,7 @@ export function databaseUrl(name: string): string {
 /** A fresh, migrated database of its own for one test file, on the run's real PostgreSQL server. */
 export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
   const name = `duxsoup_test_${randomBytes(6).toString('hex')}`;
-  const template = options.migrated === false ? 'template0' : TEMPLATE_DATABASE;
+  const template = options.migrated === false ? 'template0' : templateDatabase();
   await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template}`);
   const url = databaseUrl(name);
   const pool = createPool({

@@ -4,7 +4,6 @@ import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/db/embedded';
 import { migrate } from '../../src/db/migrate';
-import { TEMPLATE_DATABASE } from './database';
 
 /**
  * One PostgreSQL server for the whole run: the machine's (DATABASE_URL) or an embedded one in a temporary
@@ -24,6 +23,8 @@ export default async function globalSetup(): Promise<void> {
     process.env.TEST_DATABASE_MODE = 'external';
   }
   process.env.TEST_DATABASE_ADMIN_URL = adminUrl;
+  const TEMPLATE_DATABASE = `duxsoup_test_template_${process.pid}`;
+  process.env.TEST_TEMPLATE_DATABASE = TEMPLATE_DATABASE;
 
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();

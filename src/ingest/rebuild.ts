@@ -10,7 +10,7 @@ export async function resetDerivedState(pool: Pool): Promise<void> {
   try {
     await client.query('BEGIN');
     await client.query(
-      `TRUNCATE person_aliases, company_aliases, location_aliases, merges, identity_conflicts, dead_letters CASCADE`,
+      `TRUNCATE person_aliases, company_aliases, location_aliases, merges, identity_conflicts, dead_letters, entity_refresh CASCADE`,
     );
     await client.query(`UPDATE observations
                            SET status = 'pending', status_reason = NULL, person_id = NULL, company_id = NULL,

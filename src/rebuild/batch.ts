@@ -1,0 +1,401 @@
+import { v5 as uuidv5 } from 'uuid';
+import type { PoolClient } from '../db/pool';
+import type { AliasInput } from '../identity/resolver';
+import { compatible, COMPANY_SPEC, entityId, hardSets, PERSON_SPEC } from '../identity/resolver';
+import type { Contribution } from '../snapshots/contributions';
+import { companyContribution, locationContribution, PERSON_FIELD_GROUPS } from '../snapshots/contributions';
+import type { Snapshot } from '../snapshots/fold';
+import { foldContribution, sortedSnapshot } from '../snapshots/fold';
+import type { FoldedEntity, FoldSettings } from '../snapshots/store';
+import { personColumns, personFieldsOf } from '../snapshots/store';
+
+/** One observation of the log as the rebuild reads it. */
+export interface LogObservation {
+  id: number;
+  source: string;
+  kind: string;
+  observed_at: Date;
+  contribution: Contribution;
+}
+
+interface PersonState {
+  id: string;
+  anchor: number;
+  merged: boolean;
+  hard: Map<string, Set<string>>;
+  fold: FoldedEntity;
+  existed: boolean;
+  touched: boolean;
+}
+
+interface CompanyState {
+  id: string;
+  anchor: number;
+  existed: boolean;
+}
+
+interface Link {
+  observationId: number;
+  personId: string;
+  companyId: string | null;
+  locationId: string | null;
+}
+
+interface NewAlias {
+  kind: string;
+  value: string;
+  owner: string;
+  display: string;
+  observationId: number;
+}
+
+interface QueuedRefresh {
+  entity: 'company' | 'location';
+  id: string;
+  observationId: number;
+  source: string;
+  observedAt: Date;
+  fields: Record<string, unknown>;
+}
+
+const SKIP_REASON = 'no usable identifier (no member id, Sales Navigator id, profile URL or email)';
+const key = (kind: string, value: string) => `${kind}\u0000${value}`;
+
+/**
+ * Phase 2 for a run of observations at once, in observation-id order: the same decisions as the live fast path
+ * (create a person, or fold into the one person the identifiers name; link a known company or create a new one),
+ * taken in memory over state read once for the whole batch, and written with a handful of set-based statements.
+ * The first observation that needs anything more (a merge, a conflict, a revived tombstone, an alias shared by two
+ * companies) ends the batch: `stoppedAt` names it, and the caller sends it through the full path.
+ */
+export class BatchResolver {
+  private readonly personAliases = new Map<string, string>();
+  private readonly persons = new Map<string, PersonState>();
+  private readonly companyAliases = new Map<string, string>();
+  private readonly companies = new Map<string, CompanyState>();
+  private readonly newPersonAliases: NewAlias[] = [];
+  private readonly newCompanyAliases: NewAlias[] = [];
+  private readonly locations = new Map<string, { key: string; aliases: Set<string> }>();
+  private readonly links: Link[] = [];
+  private readonly skipped: number[] = [];
+  private readonly refreshes: QueuedRefresh[] = [];
+
+  constructor(
+    private readonly namespace: string,
+    private readonly settings: FoldSettings,
+  ) {}
+
+  /** Reads every alias, person and company the batch can touch. */
+  async load(client: PoolClient, batch: readonly LogObservation[]): Promise<void> {
+    const personKeys: AliasInput[] = [];
+    const companyKeys: AliasInput[] = [];
+    const personIds = new Set<string>();
+    const companyIds = new Set<string>();
+    for (const { contribution } of batch) {
+      if (contribution.identifiers.length === 0) continue;
+      personKeys.push(...contribution.identifiers);
+      personIds.add(entityId(this.namespace, PERSON_SPEC, contribution.identifiers[0]!));
+      const companyAliases = contribution.company?.aliases ?? [];
+      if (companyAliases.length > 0) {
+        companyKeys.push(...companyAliases.map((alias) => ({ ...alias, display: alias.value })));
+        companyIds.add(entityId(this.namespace, COMPANY_SPEC, { ...companyAliases[0]!, display: '' }));
+      }
+    }
+    const personOwners = await client.query<{ kind: string; value: string; owner: string }>(
+      `SELECT a.kind, a.value, a.person_id AS owner FROM person_aliases a
+         JOIN unnest($1::text[], $2::text[]) AS w(kind, value) ON a.kind = w.kind AND a.value = w.value`,
+      [personKeys.map((alias) => alias.kind), personKeys.map((alias) => alias.value)],
+    );
+    for (const row of personOwners.rows) {
+      this.personAliases.set(key(row.kind, row.value), row.owner);
+      personIds.add(row.owner);
+    }
+    const persons = await client.query<{
+      id: string;
+      anchor: number;
+      merged: boolean;
+      snapshot: Snapshot;
+      observations_count: number;
+      first_observed_at: Date | null;
+      last_observed_at: Date | null;
+      hard: { kind: string; value: string }[] | null;
+    }>(
+      `SELECT p.id, p.anchor_observation_id AS anchor, p.merged_into IS NOT NULL AS merged, p.snapshot,
+              p.observations_count, p.first_observed_at, p.last_observed_at,
+              (SELECT json_agg(json_build_object('kind', h.kind, 'value', h.value))
+                 FROM person_aliases h WHERE h.person_id = p.id AND h.kind = ANY($2::text[])) AS hard
+         FROM persons p WHERE p.id = ANY($1::uuid[])`,
+      [[...personIds], [...PERSON_SPEC.hardKinds]],
+    );
+    for (const row of persons.rows) {
+      this.persons.set(row.id, {
+        id: row.id,
+        anchor: row.anchor,
+        merged: row.merged,
+        hard: hardSets(row.hard ?? []),
+        fold: {
+          snapshot: row.snapshot,
+          count: row.observations_count,
+          firstObservedAt: row.first_observed_at,
+          lastObservedAt: row.last_observed_at,
+        },
+        existed: true,
+        touched: false,
+      });
+    }
+    const companyOwners = await client.query<{ kind: string; value: string; owner: string }>(
+      `SELECT a.kind, a.value, a.company_id AS owner FROM company_aliases a
+         JOIN unnest($1::text[], $2::text[]) AS w(kind, value) ON a.kind = w.kind AND a.value = w.value`,
+      [companyKeys.map((alias) => alias.kind), companyKeys.map((alias) => alias.value)],
+    );
+    for (const row of companyOwners.rows) {
+      this.companyAliases.set(key(row.kind, row.value), row.owner);
+      companyIds.add(row.owner);
+    }
+    const companies = await client.query<{ id: string; anchor: number }>(
+      'SELECT id, anchor_observation_id AS anchor FROM companies WHERE id = ANY($1::uuid[])',
+      [[...companyIds]],
+    );
+    for (const row of companies.rows) {
+      this.companies.set(row.id, { id: row.id, anchor: row.anchor, existed: true });
+    }
+  }
+
+  /** Applies one observation in memory; false when it needs the full path (nothing was changed then). */
+  apply(observation: LogObservation): boolean {
+    const { contribution, id } = observation;
+    const aliases = contribution.identifiers;
+    if (aliases.length === 0) {
+      this.skipped.push(id);
+      return true;
+    }
+    const company = this.planCompany(observation);
+    if (company === false) return false;
+    const person = this.planPerson(id, aliases);
+    if (person === false) return false;
+
+    if (company?.create) {
+      this.companies.set(company.id, { id: company.id, anchor: id, existed: false });
+      for (const alias of contribution.company!.aliases) {
+        this.companyAliases.set(key(alias.kind, alias.value), company.id);
+        this.newCompanyAliases.push({ ...alias, owner: company.id, display: alias.value, observationId: id });
+      }
+    }
+    const state = person.state ?? this.createPerson(person.id, id);
+    for (const alias of aliases) {
+      const aliasKey = key(alias.kind, alias.value);
+      if (this.personAliases.has(aliasKey)) continue;
+      this.personAliases.set(aliasKey, state.id);
+      this.newPersonAliases.push({ ...alias, owner: state.id, observationId: id });
+      if (PERSON_SPEC.hardKinds.has(alias.kind)) {
+        const values = state.hard.get(alias.kind) ?? new Set<string>();
+        values.add(alias.value);
+        state.hard.set(alias.kind, values);
+      }
+    }
+
+    const location = contribution.location;
+    const locationId = location ? uuidv5(`location:${location.key}`, this.namespace) : null;
+    if (location && locationId) {
+      const entry = this.locations.get(locationId) ?? { key: location.key, aliases: new Set<string>() };
+      entry.aliases.add(location.raw.trim().toLowerCase());
+      this.locations.set(locationId, entry);
+    }
+    const companyId = company?.id ?? null;
+    const fields = personFieldsOf(contribution.person, companyId, locationId);
+    const origin = { observationId: id, source: contribution.source, observedAt: observation.observed_at };
+    const at = observation.observed_at.getTime();
+    state.fold = {
+      snapshot: foldContribution(
+        state.fold.snapshot,
+        fields,
+        origin,
+        PERSON_FIELD_GROUPS,
+        this.settings.policy,
+      ),
+      count: state.fold.count + 1,
+      firstObservedAt: new Date(Math.min(state.fold.firstObservedAt?.getTime() ?? at, at)),
+      lastObservedAt: new Date(Math.max(state.fold.lastObservedAt?.getTime() ?? at, at)),
+    };
+    state.touched = true;
+    this.links.push({ observationId: id, personId: state.id, companyId, locationId });
+    const queue = (entity: 'company' | 'location', entityId: string, queued: Record<string, unknown>) =>
+      this.refreshes.push({
+        entity,
+        id: entityId,
+        observationId: id,
+        source: contribution.source,
+        observedAt: observation.observed_at,
+        fields: queued,
+      });
+    if (companyId && contribution.company)
+      queue('company', companyId, companyContribution(contribution.company));
+    if (locationId && location) queue('location', locationId, locationContribution(location));
+    return true;
+  }
+
+  private planCompany(observation: LogObservation): { id: string; create: boolean } | null | false {
+    const aliases = observation.contribution.company?.aliases ?? [];
+    if (aliases.length === 0) return null;
+    const owners = new Set(aliases.map((alias) => this.companyAliases.get(key(alias.kind, alias.value))));
+    if (owners.size === 1 && !owners.has(undefined)) {
+      const company = this.companies.get([...owners][0]!);
+      return company && company.anchor <= observation.id ? { id: company.id, create: false } : false;
+    }
+    if (owners.size === 1 && owners.has(undefined)) {
+      const id = entityId(this.namespace, COMPANY_SPEC, { ...aliases[0]!, display: '' });
+      return this.companies.has(id) ? false : { id, create: true };
+    }
+    return false;
+  }
+
+  private planPerson(
+    observationId: number,
+    aliases: readonly AliasInput[],
+  ): { id: string; state: PersonState | null } | false {
+    const owners = new Set<string>();
+    for (const alias of aliases) {
+      const owner = this.personAliases.get(key(alias.kind, alias.value));
+      if (owner) owners.add(owner);
+    }
+    if (owners.size === 0) {
+      const id = entityId(this.namespace, PERSON_SPEC, aliases[0]!);
+      return this.persons.has(id) ? false : { id, state: null };
+    }
+    if (owners.size > 1) return false;
+    const state = this.persons.get([...owners][0]!);
+    if (!state || state.merged || state.anchor >= observationId) return false;
+    const observationHard = hardSets(aliases.filter((alias) => PERSON_SPEC.hardKinds.has(alias.kind)));
+    return compatible(observationHard, state.hard) ? { id: state.id, state } : false;
+  }
+
+  private createPerson(id: string, anchor: number): PersonState {
+    const state: PersonState = {
+      id,
+      anchor,
+      merged: false,
+      hard: new Map(),
+      fold: { snapshot: {}, count: 0, firstObservedAt: null, lastObservedAt: null },
+      existed: false,
+      touched: true,
+    };
+    this.persons.set(id, state);
+    return state;
+  }
+
+  /** Writes everything applied so far; the caller owns the transaction. Returns how many observations it linked. */
+  async flush(client: PoolClient): Promise<{ linked: number; skipped: number }> {
+    const newCompanies = [...this.companies.values()].filter((company) => !company.existed);
+    if (newCompanies.length > 0) {
+      await client.query(
+        `INSERT INTO companies (id, anchor_observation_id) SELECT * FROM unnest($1::uuid[], $2::bigint[])`,
+        [newCompanies.map((company) => company.id), newCompanies.map((company) => company.anchor)],
+      );
+    }
+    await insertAliases(client, 'company_aliases', 'company_id', this.newCompanyAliases);
+    if (this.locations.size > 0) {
+      const ids = [...this.locations.keys()];
+      await client.query(
+        `INSERT INTO locations (id, key) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT (key) DO NOTHING`,
+        [ids, ids.map((id) => this.locations.get(id)!.key)],
+      );
+      const spellings = ids.flatMap((id) => [...this.locations.get(id)!.aliases].map((value) => [value, id]));
+      await client.query(
+        `INSERT INTO location_aliases (value, location_id) SELECT * FROM unnest($1::text[], $2::uuid[])
+         ON CONFLICT (value) DO NOTHING`,
+        [spellings.map((pair) => pair[0]), spellings.map((pair) => pair[1])],
+      );
+    }
+    const touched = [...this.persons.values()].filter((person) => person.touched);
+    if (touched.length > 0) await upsertPersons(client, touched);
+    await insertAliases(client, 'person_aliases', 'person_id', this.newPersonAliases);
+    if (this.links.length > 0) {
+      await client.query(
+        `UPDATE observations o
+            SET person_id = l.person_id, company_id = l.company_id, location_id = l.location_id,
+                status = 'processed', status_reason = NULL, processed_at = now()
+           FROM unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::uuid[]) AS l(id, person_id, company_id, location_id)
+          WHERE o.id = l.id`,
+        [
+          this.links.map((link) => link.observationId),
+          this.links.map((link) => link.personId),
+          this.links.map((link) => link.companyId),
+          this.links.map((link) => link.locationId),
+        ],
+      );
+    }
+    if (this.skipped.length > 0) {
+      await client.query(
+        `UPDATE observations SET status = 'skipped', status_reason = $2, processed_at = now() WHERE id = ANY($1::bigint[])`,
+        [this.skipped, SKIP_REASON],
+      );
+    }
+    if (this.refreshes.length > 0) {
+      await client.query(
+        `INSERT INTO entity_refresh (entity, id, observation_id, source, observed_at, fields)
+         SELECT * FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::text[], $5::timestamptz[], $6::jsonb[])
+         ON CONFLICT DO NOTHING`,
+        [
+          this.refreshes.map((entry) => entry.entity),
+          this.refreshes.map((entry) => entry.id),
+          this.refreshes.map((entry) => entry.observationId),
+          this.refreshes.map((entry) => entry.source),
+          this.refreshes.map((entry) => entry.observedAt),
+          this.refreshes.map((entry) => JSON.stringify(entry.fields)),
+        ],
+      );
+    }
+    return { linked: this.links.length, skipped: this.skipped.length };
+  }
+}
+
+async function insertAliases(
+  client: PoolClient,
+  table: 'person_aliases' | 'company_aliases',
+  column: 'person_id' | 'company_id',
+  aliases: readonly NewAlias[],
+): Promise<void> {
+  if (aliases.length === 0) return;
+  await client.query(
+    `INSERT INTO ${table} (kind, value, ${column}, display, first_observation_id)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::bigint[])`,
+    [
+      aliases.map((alias) => alias.kind),
+      aliases.map((alias) => alias.value),
+      aliases.map((alias) => alias.owner),
+      aliases.map((alias) => alias.display),
+      aliases.map((alias) => alias.observationId),
+    ],
+  );
+}
+
+async function upsertPersons(client: PoolClient, persons: readonly PersonState[]): Promise<void> {
+  const snapshots = persons.map((person) => sortedSnapshot(person.fold.snapshot));
+  const columns = snapshots.map(personColumns);
+  await client.query(
+    `INSERT INTO persons (id, anchor_observation_id, snapshot, observations_count, first_observed_at,
+                          last_observed_at, full_name, current_title, current_company, current_company_id,
+                          location_id)
+     SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::jsonb[], $4::int[], $5::timestamptz[], $6::timestamptz[],
+                          $7::text[], $8::text[], $9::text[], $10::uuid[], $11::uuid[])
+     ON CONFLICT (id) DO UPDATE
+       SET snapshot = EXCLUDED.snapshot, observations_count = EXCLUDED.observations_count,
+           first_observed_at = EXCLUDED.first_observed_at, last_observed_at = EXCLUDED.last_observed_at,
+           full_name = EXCLUDED.full_name, current_title = EXCLUDED.current_title,
+           current_company = EXCLUDED.current_company, current_company_id = EXCLUDED.current_company_id,
+           location_id = EXCLUDED.location_id, updated_at = now()`,
+    [
+      persons.map((person) => person.id),
+      persons.map((person) => person.anchor),
+      snapshots.map((snapshot) => JSON.stringify(snapshot)),
+      persons.map((person) => person.fold.count),
+      persons.map((person) => person.fold.firstObservedAt),
+      persons.map((person) => person.fold.lastObservedAt),
+      columns.map((column) => column.fullName),
+      columns.map((column) => column.currentTitle),
+      columns.map((column) => column.currentCompany),
+      columns.map((column) => column.companyId),
+      columns.map((column) => column.locationId),
+    ],
+  );
+}

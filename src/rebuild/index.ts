@@ -1,0 +1,140 @@
+import type { Pool } from '../db/pool';
+import { withTransaction } from '../db/pool';
+import type { Phase2Processor } from '../ingest/phase2';
+import { resetDerivedState } from '../ingest/rebuild';
+import { contributionOf } from '../snapshots/contributions';
+import { drainRefreshQueue } from '../snapshots/refresh';
+import type { FoldSettings } from '../snapshots/store';
+import type { LogObservation } from './batch';
+import { BatchResolver } from './batch';
+
+export interface RebuildOptions {
+  namespace: string;
+  settings: FoldSettings;
+  processor: Phase2Processor;
+  /** Continue the latest unfinished run from its checkpoint instead of starting over. */
+  resume?: boolean;
+  batchSize?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface RebuildSummary {
+  runId: number;
+  observations: number;
+  batched: number;
+  fullPath: number;
+  skipped: number;
+  seconds: number;
+  observationsPerSecond: number;
+}
+
+interface LogRow {
+  id: number;
+  source: string;
+  kind: string;
+  payload: unknown;
+  observed_at: Date;
+}
+
+/**
+ * Rebuilds persons, companies and locations from the observation log, in observation-id order: what live
+ * processing does, batched. Observations the batch resolver can take are written set-based; the rest (merges,
+ * conflicts) go through the live full path one by one. Every batch commits with its checkpoint, so a stopped
+ * rebuild resumes where it stopped. Webhooks keep being stored meanwhile; stop the service, or run it with
+ * PHASE2_MODE=deferred, while rebuilding, and let the sweeper resolve what arrived once the rebuild is done.
+ */
+export async function rebuildFromLog(pool: Pool, options: RebuildOptions): Promise<RebuildSummary> {
+  const started = Date.now();
+  const batchSize = options.batchSize ?? 2000;
+  const run = await openRun(pool, options.resume ?? false);
+  const totals = { batched: 0, fullPath: 0, skipped: 0 };
+  let checkpoint = run.lastObservationId;
+  const remaining = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM observations WHERE id > $1 AND status <> 'ignored'`,
+    [checkpoint],
+  );
+  const total = remaining.rows[0]!.n;
+  let done = 0;
+  try {
+    for (;;) {
+      const { rows } = await pool.query<LogRow>(
+        `SELECT id, source, kind, payload, COALESCE(event_time, received_at) AS observed_at
+           FROM observations WHERE id > $1 AND status <> 'ignored' ORDER BY id LIMIT $2`,
+        [checkpoint, batchSize],
+      );
+      if (rows.length === 0) break;
+      const batch: LogObservation[] = rows.map((row) => ({
+        id: row.id,
+        source: row.source,
+        kind: row.kind,
+        observed_at: row.observed_at,
+        contribution: contributionOf(row, options.settings),
+      }));
+      const resolver = new BatchResolver(options.namespace, options.settings);
+      const stoppedAt = await withTransaction(pool, async (client) => {
+        await resolver.load(client, batch);
+        let applied = 0;
+        while (applied < batch.length && resolver.apply(batch[applied]!)) applied += 1;
+        const written = await resolver.flush(client);
+        const last = applied > 0 ? batch[applied - 1]!.id : checkpoint;
+        await client.query(
+          `UPDATE rebuild_runs SET last_observation_id = $2, batched = batched + $3, skipped = skipped + $4
+            WHERE id = $1`,
+          [run.id, last, written.linked, written.skipped],
+        );
+        totals.batched += written.linked;
+        totals.skipped += written.skipped;
+        checkpoint = last;
+        done += applied;
+        return applied < batch.length ? batch[applied]! : null;
+      });
+      if (stoppedAt) {
+        await options.processor.process(stoppedAt.id);
+        await pool.query(
+          'UPDATE rebuild_runs SET last_observation_id = $2, full_path = full_path + 1 WHERE id = $1',
+          [run.id, stoppedAt.id],
+        );
+        totals.fullPath += 1;
+        checkpoint = stoppedAt.id;
+        done += 1;
+      }
+      options.onProgress?.(done, total);
+    }
+    await drainRefreshQueue(pool, options.settings);
+    await pool.query(`UPDATE rebuild_runs SET status = 'completed', finished_at = now() WHERE id = $1`, [
+      run.id,
+    ]);
+  } catch (error) {
+    await pool
+      .query(`UPDATE rebuild_runs SET status = 'failed', error = $2 WHERE id = $1`, [
+        run.id,
+        (error as Error).message,
+      ])
+      .catch(() => undefined);
+    throw error;
+  }
+  const seconds = (Date.now() - started) / 1000;
+  return {
+    runId: run.id,
+    observations: done,
+    ...totals,
+    seconds,
+    observationsPerSecond: Math.round(done / Math.max(seconds, 0.001)),
+  };
+}
+
+async function openRun(pool: Pool, resume: boolean): Promise<{ id: number; lastObservationId: number }> {
+  if (resume) {
+    const { rows } = await pool.query<{ id: number; last_observation_id: number }>(
+      `SELECT id, last_observation_id FROM rebuild_runs WHERE status <> 'completed' ORDER BY id DESC LIMIT 1`,
+    );
+    const run = rows[0];
+    if (run) {
+      await pool.query(`UPDATE rebuild_runs SET status = 'running', error = NULL WHERE id = $1`, [run.id]);
+      return { id: run.id, lastObservationId: run.last_observation_id };
+    }
+  }
+  await resetDerivedState(pool);
+  const { rows } = await pool.query<{ id: number }>('INSERT INTO rebuild_runs DEFAULT VALUES RETURNING id');
+  return { id: rows[0]!.id, lastObservationId: 0 };
+}
