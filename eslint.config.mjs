@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['__tests__/**/*.ts', 'scripts/**/*.ts'],
+    files: ['__tests__/**/*.ts', 'scripts/**/*.ts', 'chaos/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -187,6 +187,8 @@ describe('GET /api/people/:id', () => {
       lastObservedAt: iso(visitTime),
     });
     expect(person.derived).toEqual({
+      recentJobChange: false,
+      lastJobChangeAt: null,
       yearsAtCurrentCompany: expect.any(Number),
       totalTenureYears: expect.any(Number),
       rolesCount: expect.any(Number),
@@ -692,6 +694,27 @@ describe('API keys', () => {
 });
 
 describe('read rate limit', () => {
+  it('counts a key across every read router together', async () => {
+    const limited = buildTestApp(db, { API_KEYS: 'k1', READ_RATE_LIMIT: '3' }).app;
+    const paths = [
+      `/api/people/${dana.person_id}`,
+      '/api/query/help',
+      '/api/seniority/tiers',
+      '/api/changes',
+    ];
+    const statuses: number[] = [];
+    for (const path of paths) statuses.push((await request(limited).get(path).set('x-api-key', 'k1')).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+
+    // A request that passes through two read routers on its way (the timeline) counts once.
+    const again = buildTestApp(db, { API_KEYS: 'k1', READ_RATE_LIMIT: '2' }).app;
+    const timeline = `/api/people/${dana.person_id}/timeline`;
+    const twice = [];
+    for (let i = 0; i < 2; i += 1)
+      twice.push((await request(again).get(timeline).set('x-api-key', 'k1')).status);
+    expect(twice).toEqual([200, 200]);
+  });
+
   it('limits each key separately: the 4th request of k1 is 429 RATE_LIMITED, k2 still gets 200', async () => {
     const limited = buildTestApp(db, { API_KEYS: 'k1,k2', READ_RATE_LIMIT: '3' }).app;
     const path = `/api/people/${dana.person_id}`;

@@ -25,6 +25,8 @@ describe('configuration', () => {
     ['WEBHOOK_RATE_LIMIT', '-1'],
     ['WEBHOOK_BODY_LIMIT', 'huge'],
     ['EMBEDDED_PG_PORT', '0'],
+    ['HEALTH_CHECK_CRON', '61 * * * *'],
+    ['DEAD_LETTER_REPLAY_CRON', 'hourly'],
   ])('a bad %s (%s) fails with a message naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));

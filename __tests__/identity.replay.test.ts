@@ -185,6 +185,7 @@ function dataset(): unknown[] {
 }
 
 interface State {
+  changes: string[];
   persons: string[];
   companies: string[];
   locations: string[];
@@ -207,7 +208,13 @@ async function capture(pool: Pool): Promise<State> {
   const aliases = await pool.query<{ row: string }>(
     `SELECT concat_ws(' | ', kind, value, person_id, display) AS row FROM person_aliases ORDER BY kind, value`,
   );
+  const changes = await pool.query<{ row: string }>(
+    `SELECT concat_ws(' | ', person_id, observation_id, previous_observation_id, type, before_title, after_title,
+                      before_company_id, after_company_id) AS row
+       FROM person_changes ORDER BY person_id, observation_id`,
+  );
   return {
+    changes: changes.rows.map((r) => r.row),
     persons: persons.rows.map((r) => r.row),
     companies: companies.rows.map((r) => r.row),
     locations: locations.rows.map((r) => r.row),
@@ -237,6 +244,7 @@ describe('replay determinism', () => {
     expect(merges.rows.every((row) => row.n > 0)).toBe(true);
     expect(live.persons.length).toBeGreaterThan(40);
     expect(live.companies.length).toBeGreaterThan(5);
+    expect(live.changes.length).toBeGreaterThan(0);
 
     // Live processing folded each new observation into its company and location; a full refold must agree.
     await db.pool.query(`INSERT INTO entity_refresh (entity, id)
@@ -261,6 +269,7 @@ describe('replay determinism', () => {
       expect({ seed, companies: rebuilt.companies }).toEqual({ seed, companies: live.companies });
       expect({ seed, locations: rebuilt.locations }).toEqual({ seed, locations: live.locations });
       expect({ seed, aliases: rebuilt.aliases }).toEqual({ seed, aliases: live.aliases });
+      expect({ seed, changes: rebuilt.changes }).toEqual({ seed, changes: live.changes });
     }
 
     // The batched rebuild of the ops CLI lands on the same state; stopped part-way, it resumes to it too.

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { Phase2Processor } from '../src/ingest/phase2';
+import type { Phase2Processor } from '../src/ingest/phase2';
 import { drainRefreshQueue } from '../src/snapshots/refresh';
 import { buildTestApp, testFoldSettings } from './helpers/app';
 import type { TestDatabase } from './helpers/database';
@@ -28,7 +28,7 @@ function visit(data: Record<string, unknown>, at = Date.UTC(2025, 3, 1) + ++sequ
   };
 }
 
-async function send(body: unknown): Promise<Record<string, unknown>> {
+async function send(body: object): Promise<Record<string, unknown>> {
   const res = await request(app).post('/api/webhook').set('content-type', 'application/json').send(body);
   expect(res.status).toBe(200);
   return res.body as Record<string, unknown>;
@@ -62,7 +62,7 @@ describe('Phase 2 fast path', () => {
         visit({
           id: `id.${member}`,
           Email: 'fran@fastpath.example',
-          Title: 'Sales Lead',
+          Title: 'Account Executive',
           Company: 'Fastpath Ltd',
           CompanyProfile: company,
         }),
@@ -84,7 +84,7 @@ describe('Phase 2 fast path', () => {
     expect(live.rows[0].observations_count).toBe(2);
     expect(live.rows[0].snapshot).toMatchObject({
       firstName: 'Fran',
-      currentTitle: 'Sales Lead',
+      currentTitle: 'Account Executive',
       email: 'fran@fastpath.example',
       companyId: first.company_id,
       locationId: first.location_id,
@@ -102,6 +102,26 @@ describe('Phase 2 fast path', () => {
       [first.person_id],
     );
     expect(refolded.rows[0]).toEqual(live.rows[0]);
+  });
+
+  it('an observation that may change the job history takes the full path, which records the change', async () => {
+    const member = String(5_150_000_000 + sequence);
+    await send(visit({ id: `id.${member}`, Title: 'Sales Manager', Company: 'Pathways' }));
+    let promoted: Record<string, unknown> = {};
+    const paths = await pathsOf(async () => {
+      promoted = await send(visit({ id: `id.${member}`, Title: 'VP of Sales', Company: 'Pathways' }));
+    });
+    expect(paths).toEqual({ fast: 0, full: 1 });
+    const { rows } = await db.pool.query('SELECT type FROM person_changes WHERE person_id = $1', [
+      promoted.person_id,
+    ]);
+    expect(rows).toEqual([{ type: 'promotion' }]);
+    const read = await request(app).get(`/api/people/${String(promoted.person_id)}`);
+    // Observed in 2025, so the change is not "recent" (90 days) relative to now.
+    expect(read.body.person.derived).toMatchObject({
+      recentJobChange: false,
+      lastJobChangeAt: expect.any(String),
+    });
   });
 
   it('company and location snapshots folded from the queue equal a full refold', async () => {
@@ -151,7 +171,7 @@ describe('Phase 2 fast path', () => {
 });
 
 describe('phase2_apply_person refuses stale expectations and writes nothing', () => {
-  async function applyArgs(observationId: number, overrides: Record<number, unknown>): Promise<unknown[]> {
+  function applyArgs(observationId: number, overrides: Record<number, unknown>): unknown[] {
     const args: unknown[] = [
       observationId,
       ['member_id'],
@@ -196,7 +216,7 @@ describe('phase2_apply_person refuses stale expectations and writes nothing', ()
       .post('/api/webhook')
       .send(visit({ id: 'id.5400000001', Title: 'Ignored' }));
     const before = await snapshotOfDatabase();
-    const { rows } = await db.pool.query(CALL, await applyArgs(pending.body.observation_id, {}));
+    const { rows } = await db.pool.query(CALL, applyArgs(pending.body.observation_id, {}));
     expect(rows[0].outcome).toBe('stale');
     expect(await snapshotOfDatabase()).toBe(before);
 
@@ -207,7 +227,7 @@ describe('phase2_apply_person refuses stale expectations and writes nothing', ()
     await db.pool.query('UPDATE persons SET updated_at = now() WHERE id = $1', [stored.person_id]);
     const outdated = await db.pool.query(
       CALL,
-      await applyArgs(pending.body.observation_id, {
+      applyArgs(pending.body.observation_id, {
         4: stored.person_id,
         5: version.rows[0].v,
         6: stored.person_id,
@@ -225,7 +245,7 @@ describe('phase2_apply_person refuses stale expectations and writes nothing', ()
     ]);
     const applied = await db.pool.query(
       CALL,
-      await applyArgs(pending.body.observation_id, {
+      applyArgs(pending.body.observation_id, {
         4: stored.person_id,
         5: current.rows[0].v,
         6: stored.person_id,
@@ -238,7 +258,7 @@ describe('phase2_apply_person refuses stale expectations and writes nothing', ()
     const stored = await send(visit({ id: 'id.5400000002' }));
     const { rows } = await db.pool.query(
       CALL,
-      await applyArgs(Number(stored.observation_id), { 2: ['5400000002'] }),
+      applyArgs(Number(stored.observation_id), { 2: ['5400000002'] }),
     );
     expect(rows[0].outcome).toBe('stale');
   });

@@ -11,6 +11,7 @@ const FALSE_POSITIVES: readonly Row[] = [
   ['Product-Owner', 'Individual Contributor', 'product'],
   ['PO / Product Owner', 'Individual Contributor', 'product'],
   ['Product Owner / Scrum Master', 'Individual Contributor', 'product'],
+  ['Product Owner II', 'Individual Contributor', 'product'],
   ['Business Process Owner', 'Individual Contributor', null],
   ["Owner's Representative", 'Individual Contributor', null],
   // "HR Business Partner" and other functional partners.
@@ -22,12 +23,20 @@ const FALSE_POSITIVES: readonly Row[] = [
   ['Senior Talent Acquisition Partner', 'Individual Contributor', 'hr'],
   ['Senior People Business Partner', 'Individual Contributor', 'hr'],
   ['Client Partner', 'Individual Contributor', 'sales'],
+  ['Channel Partner', 'Individual Contributor', 'sales'],
+  ['Business Partner', 'Individual Contributor', null],
   // "Chief of Staff" is not a C-suite officer.
   ['Chief of Staff', 'Manager', null],
   ['Chief of Staff to the CEO', 'Manager', null],
   ['Chief of Staff, Office of the CEO', 'Manager', null],
   ['Chief Of Staff | Operations', 'Manager', 'operations'],
   ['VP, Chief of Staff', 'VP', null],
+  ['Chief of Staff & Head of Strategy', 'VP', null],
+  // The same words where they do name the rank.
+  ['Chief Medical Officer', 'CXO', null],
+  ['MD | Investment Banking', 'Managing Director', 'finance'],
+  ['Partner, Deloitte', 'Owner', null],
+  ['Owner, Acme Plumbing', 'Owner', null],
   // "MD" as a medical degree.
   ['John Smith MD, Cardiologist', 'Individual Contributor', null],
   ['Physician, MD', 'Individual Contributor', null],
@@ -36,6 +45,8 @@ const FALSE_POSITIVES: readonly Row[] = [
   ['John Smith, MD, FACC', 'Individual Contributor', null],
   ['Pediatrician MD', 'Individual Contributor', null],
   ['MD, Internal Medicine', 'Individual Contributor', null],
+  ['Anesthesiologist, MD', 'Individual Contributor', null],
+  ['Staff Physician MD', 'Individual Contributor', null],
   ['Dr. Jane Roe, M.D.', 'Individual Contributor', null],
   ['Nurse at MD Anderson', 'Individual Contributor', null],
   ['MD Candidate', 'In Training', null],
@@ -43,6 +54,7 @@ const FALSE_POSITIVES: readonly Row[] = [
   // "Lead" as in sales leads.
   ['Lead Generation Specialist', 'Individual Contributor', 'marketing'],
   ['Lead Gen Specialist', 'Individual Contributor', 'marketing'],
+  ['Lead Generation Expert', 'Individual Contributor', 'marketing'],
   ['B2B Lead Generation', 'Individual Contributor', 'marketing'],
   ['Lead Generation Specialist @ Acme', 'Individual Contributor', 'marketing'],
   ['Lead Development Representative', 'Individual Contributor', 'sales'],
@@ -55,6 +67,7 @@ const FALSE_POSITIVES: readonly Row[] = [
   ['Channel Partner Manager', 'Manager', 'sales'],
   ['Partner Development Manager', 'Manager', 'sales'],
   ['Partner Account Manager', 'Manager', 'sales'],
+  ['Partner Success Manager', 'Manager', 'sales'],
   ['Partner Marketing Lead', 'Manager', 'marketing'],
   ['Partner Engineer', 'Individual Contributor', 'engineering'],
   // Board seats are one thing, whichever way they are written.

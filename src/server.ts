@@ -10,7 +10,10 @@ import { phase2FromConfig } from './ingest/phase2';
 import { deferredProcessor } from './ingest/processor';
 import { sweepPending } from './ingest/sweeper';
 import { runEvery } from './jobs/loop';
+import { startScheduler } from './jobs/scheduler';
+import { startExportWorker } from './exports';
 import { refreshQueuedEntities } from './snapshots/refresh';
+import { redriveLeads } from './sources/leads'; // issue 5
 import type { Logger } from './logger';
 import { createLogger } from './logger';
 
@@ -74,6 +77,22 @@ function main(): void {
           logger,
         ),
         // --- background workers of issues 3 and 4 (export worker, scheduler) ---
+        startScheduler({ pool: result.pool, connection: result.pool.options, config, logger, phase2 }),
+        startExportWorker(result.pool, config, logger),
+        // issue 5: lead requests stored but never normalised (crash, outage, failure) become leads
+        runEvery(
+          'lead redrive',
+          config.LEAD_REDRIVE_INTERVAL_SECONDS * 1000,
+          async () => {
+            const redriven = await redriveLeads(result.pool, {
+              processor: phase2,
+              windowMinutes: config.LEAD_DEDUP_WINDOW_MINUTES,
+              olderThanSeconds: config.LEAD_REDRIVE_AGE_SECONDS,
+            });
+            if (redriven.examined > 0) logger.info('lead requests re-driven', { ...redriven });
+          },
+          logger,
+        ),
       ];
       stopLoops = () => Promise.all(stops.map((stop) => stop())).then(() => undefined);
       database.migrated = true;

@@ -6,7 +6,8 @@ import { requireDatabase } from './database-guard';
 import { ApiError, sendError } from './errors';
 import { readAccess } from './read-access';
 
-const byAliasesBody = z.object({
+// issue 7: exported for the OpenAPI document
+export const byAliasesBody = z.object({
   values: z.array(z.string().min(1).max(2048)).min(1).max(50),
 });
 

@@ -21,11 +21,48 @@ export const ERROR_CATALOGUE = {
   DATABASE_UNAVAILABLE: { status: 503, message: 'The database is unavailable; retry later' },
   INTERNAL_ERROR: { status: 500, message: 'Internal error' },
   // --- query (issue 3) ---
+  INVALID_FILTER: { status: 400, message: 'The filter is not valid' },
+  INVALID_FILTER_FIELD: { status: 400, message: 'The filter names a field that cannot be queried' },
+  INVALID_OPERATOR: { status: 400, message: 'The filter uses an unknown operator' },
+  FORBIDDEN_OPERATOR: { status: 400, message: 'The filter uses an operator that is never allowed' },
+  INVALID_REGEX: { status: 400, message: 'The regular expression cannot be compiled' },
+  INVALID_SORT: { status: 400, message: 'The sort is not valid' },
+  INVALID_PROJECTION: { status: 400, message: 'The fields projection is not valid' },
+  INVALID_LIMIT: { status: 400, message: 'limit must be a positive integer' },
+  LIMIT_EXCEEDED: { status: 400, message: 'limit is larger than the maximum' },
+  INVALID_SKIP: { status: 400, message: 'skip must be a non-negative integer' },
+  INVALID_CURSOR: { status: 400, message: 'The cursor is not valid for this query' },
   // --- search, seniority (issue 3) ---
+  INVALID_QUERY: { status: 400, message: 'q must be one search text of 2 to 200 characters' },
+  INVALID_TIER: { status: 400, message: 'tier must be a level from 1 to 8 or a tier name such as VP' },
   // --- exports (issue 3) ---
+  NOT_READY: { status: 400, message: 'The export is not ready yet; poll its status' },
+  EXPORT_NOT_FOUND: { status: 404, message: 'No such export, or it has expired' },
+  EXPORT_FAILED: { status: 409, message: 'The export failed; its status says why' },
+  EXPORT_QUEUE_FULL: { status: 429, message: 'Too many exports queued or running for this API key' },
   // --- changes, timeline (issue 3) ---
+  INVALID_CHANGE_TYPE: {
+    status: 400,
+    message: 'type must be one of company_change, promotion, title_change, lateral_move',
+  },
+  INVALID_DAYS: { status: 400, message: 'days must be an integer from 1 to 3650' },
+  INVALID_DATE_RANGE: { status: 400, message: 'from and to must be ISO 8601 dates, with from not after to' },
   // --- scheduler, dead letters, admin (issue 4) ---
+  NO_IDENTITY: {
+    status: 422,
+    message: 'The observation has no usable identifier (member id, Sales Navigator id, profile URL or email)',
+  },
+  NOT_REPLAYABLE: { status: 422, message: 'This observation is not a profile event and cannot be replayed' },
+  REPLAY_IN_PROGRESS: { status: 409, message: 'The observation is being processed right now; retry shortly' },
   // --- health, alerts (issue 4) ---
+  // --- leads (issue 5) ---
+  INVALID_STATUS: {
+    status: 400,
+    message: 'status must be one of new, contacted, qualified, won, lost, spam',
+  },
+  // --- hubspot (issue 6) ---
+  HUBSPOT_NOT_CONFIGURED: { status: 409, message: 'HubSpot sync is not configured: set HUBSPOT_TOKEN' },
+  HUBSPOT_RUN_IN_PROGRESS: { status: 409, message: 'A run of this HubSpot job is already in progress' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

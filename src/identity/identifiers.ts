@@ -25,7 +25,9 @@ export type IdentifierKind =
   | 'recruiter_url'
   | 'sales_url'
   | 'duxsoup_id'
-  | 'email';
+  | 'email'
+  // --- hubspot (issue 6): a HubSpot contact id, the weakest identifier (an alias that links the contact) ---
+  | 'hubspot_contact_id';
 
 /** Waterfall priority, strongest first. */
 export const IDENTIFIER_PRIORITY: readonly IdentifierKind[] = [
@@ -38,6 +40,7 @@ export const IDENTIFIER_PRIORITY: readonly IdentifierKind[] = [
   'sales_url',
   'duxsoup_id',
   'email',
+  'hubspot_contact_id', // hubspot (issue 6)
 ];
 
 /** Two people with different values of one of these kinds can never be the same human. */

@@ -15,7 +15,8 @@ const plainObject = z.custom<Record<string, unknown>>(
   { message: 'expected an object' },
 );
 
-const envelopeSchema = z.looseObject({
+// issue 7: exported for the OpenAPI document
+export const envelopeSchema = z.looseObject({
   userid: z.union([z.string().max(256), z.number()]).nullish(),
   time: timeValue,
   type: z.string().trim().min(1).max(64),
@@ -55,7 +56,8 @@ const PROFILE_TEXT_FIELDS = [
   'Industry',
 ] as const;
 
-const profileDataSchema = z.looseObject({
+// issue 7: exported for the OpenAPI document
+export const profileDataSchema = z.looseObject({
   ...Object.fromEntries(PROFILE_TEXT_FIELDS.map((field) => [field, text])),
   VisitTime: timeValue,
   ScanTime: timeValue,

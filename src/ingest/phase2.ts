@@ -28,20 +28,20 @@ import type { ParsedLocation } from '../snapshots/location';
 import type { FoldSettings } from '../snapshots/store';
 import { EMPTY_FOLD, personColumns, personFieldsOf, refoldPerson } from '../snapshots/store';
 import type { ObservationProcessor } from './processor';
-// --- issue 4: dead-letter policy ---
+import { changePointOf, keepsChanges } from '../intelligence/changes';
+import { latestChangeOf, latestChangeSql } from '../intelligence/changes-store';
 import type { DeadLetterPolicy } from '../jobs/dead-letter-policy';
 import {
   DEFAULT_DEAD_LETTER_POLICY,
   deadLetterPolicyFromConfig,
   recordDeadLetter,
 } from '../jobs/dead-letter-policy';
-// --- end issue 4 ---
 
 export interface Phase2Options extends ContributionOptions {
   namespace: string;
   policy: PrecedencePolicy;
   logger: Logger;
-  /** Classification, backoff and give-up of dead letters (issue 4: src/jobs/dead-letter-policy.ts). */
+  /** Classification, backoff and give-up of dead letters (src/jobs/dead-letter-policy.ts). */
   deadLetterPolicy?: DeadLetterPolicy;
 }
 
@@ -77,6 +77,7 @@ interface FastRead {
         merged: boolean;
         snapshot: Snapshot;
         hard: { kind: string; value: string }[] | null;
+        latestChange: Record<string, unknown> | null;
       }[]
     | null;
   companies: { id: string; aliases: number; anchor: number }[] | null;
@@ -88,6 +89,7 @@ const FAST_READ = `
          (SELECT json_agg(json_build_object(
                    'id', p.id, 'anchor', p.anchor_observation_id, 'version', p.xmin::text,
                    'merged', p.merged_into IS NOT NULL, 'snapshot', p.snapshot,
+                   'latestChange', ${latestChangeSql('p.id')},
                    'hard', (SELECT json_agg(json_build_object('kind', h.kind, 'value', h.value))
                               FROM person_aliases h WHERE h.person_id = p.id AND h.kind = ANY($4::text[]))))
             FROM persons p
@@ -209,6 +211,14 @@ export class Phase2Processor implements ObservationProcessor {
 
     const personId = existing?.id ?? entityId(this.options.namespace, PERSON_SPEC, aliases[0]!);
     const observedAt = new Date(state.observed_at);
+    // This path cannot re-derive job history: an observation that may change it takes the full path (refold).
+    if (existing) {
+      const point = changePointOf(
+        { id: observationId, observed_at: observedAt, company_id: company?.id ?? null },
+        contribution,
+      );
+      if (!keepsChanges(point, latestChangeOf(existing.latestChange), existing.snapshot)) return null;
+    }
     const base = existing
       ? { snapshot: existing.snapshot, count: 0, firstObservedAt: null, lastObservedAt: null }
       : EMPTY_FOLD;
@@ -416,10 +426,9 @@ export class Phase2Processor implements ObservationProcessor {
   private async deadLetter(observationId: number, error: unknown): Promise<Phase2Result> {
     const message = error instanceof Error ? error.message : String(error);
     this.options.logger.error('phase 2 failed; observation dead-lettered', { observationId, error: message });
-    // --- issue 4: one statement records the attempt, classifies it and schedules (or gives up) the retry ---
+    // One statement records the attempt, classifies it and schedules (or gives up) the retry.
     const policy = this.options.deadLetterPolicy ?? DEFAULT_DEAD_LETTER_POLICY;
     await recordDeadLetter(this.pool, observationId, error, policy);
-    // --- end issue 4 ---
     return { processed: false, status: 'dead', reason: message };
   }
 }
@@ -472,7 +481,7 @@ export function phase2FromConfig(
     CANONICAL_ID_NAMESPACE: string;
     VISIT_PRECEDENCE_WINDOW: string;
     DEFAULT_PHONE_COUNTRY: string;
-  } & Parameters<typeof deadLetterPolicyFromConfig>[0], // issue 4
+  } & Parameters<typeof deadLetterPolicyFromConfig>[0],
   logger: Logger,
 ): Phase2Processor {
   return new Phase2Processor(pool, {
@@ -480,6 +489,6 @@ export function phase2FromConfig(
     policy: { visitWindowMs: durationMs(config.VISIT_PRECEDENCE_WINDOW) },
     defaultPhoneCountry: config.DEFAULT_PHONE_COUNTRY,
     logger,
-    deadLetterPolicy: deadLetterPolicyFromConfig(config), // issue 4
+    deadLetterPolicy: deadLetterPolicyFromConfig(config),
   });
 }

@@ -1,6 +1,9 @@
 import { v5 as uuidv5 } from 'uuid';
 import type { PoolClient } from '../db/pool';
 import type { AliasInput } from '../identity/resolver';
+import type { LatestChange } from '../intelligence/changes';
+import { changePointOf, keepsChanges } from '../intelligence/changes';
+import { latestChangeOf, latestChangeSql } from '../intelligence/changes-store';
 import { compatible, COMPANY_SPEC, entityId, hardSets, PERSON_SPEC } from '../identity/resolver';
 import type { Contribution } from '../snapshots/contributions';
 import { companyContribution, locationContribution, PERSON_FIELD_GROUPS } from '../snapshots/contributions';
@@ -20,6 +23,7 @@ export interface LogObservation {
 
 interface PersonState {
   id: string;
+  latestChange: LatestChange | null;
   anchor: number;
   merged: boolean;
   hard: Map<string, Set<string>>;
@@ -119,17 +123,20 @@ export class BatchResolver {
       first_observed_at: Date | null;
       last_observed_at: Date | null;
       hard: { kind: string; value: string }[] | null;
+      latest_change: Record<string, unknown> | null;
     }>(
       `SELECT p.id, p.anchor_observation_id AS anchor, p.merged_into IS NOT NULL AS merged, p.snapshot,
               p.observations_count, p.first_observed_at, p.last_observed_at,
               (SELECT json_agg(json_build_object('kind', h.kind, 'value', h.value))
-                 FROM person_aliases h WHERE h.person_id = p.id AND h.kind = ANY($2::text[])) AS hard
+                 FROM person_aliases h WHERE h.person_id = p.id AND h.kind = ANY($2::text[])) AS hard,
+              ${latestChangeSql('p.id')} AS latest_change
          FROM persons p WHERE p.id = ANY($1::uuid[])`,
       [[...personIds], [...PERSON_SPEC.hardKinds]],
     );
     for (const row of persons.rows) {
       this.persons.set(row.id, {
         id: row.id,
+        latestChange: latestChangeOf(row.latest_change),
         anchor: row.anchor,
         merged: row.merged,
         hard: hardSets(row.hard ?? []),
@@ -171,7 +178,7 @@ export class BatchResolver {
     }
     const company = this.planCompany(observation);
     if (company === false) return false;
-    const person = this.planPerson(id, aliases);
+    const person = this.planPerson(observation, company?.id ?? null);
     if (person === false) return false;
 
     if (company?.create) {
@@ -249,10 +256,16 @@ export class BatchResolver {
     return false;
   }
 
+  /**
+   * The person the observation folds into, or false for the full path: several persons, a tombstone, a hard
+   * identifier conflict, or a point that may change the person's job history (which only a refold re-derives).
+   */
   private planPerson(
-    observationId: number,
-    aliases: readonly AliasInput[],
+    observation: LogObservation,
+    companyId: string | null,
   ): { id: string; state: PersonState | null } | false {
+    const { id: observationId, contribution } = observation;
+    const aliases = contribution.identifiers;
     const owners = new Set<string>();
     for (const alias of aliases) {
       const owner = this.personAliases.get(key(alias.kind, alias.value));
@@ -266,12 +279,18 @@ export class BatchResolver {
     const state = this.persons.get([...owners][0]!);
     if (!state || state.merged || state.anchor >= observationId) return false;
     const observationHard = hardSets(aliases.filter((alias) => PERSON_SPEC.hardKinds.has(alias.kind)));
-    return compatible(observationHard, state.hard) ? { id: state.id, state } : false;
+    if (!compatible(observationHard, state.hard)) return false;
+    const point = changePointOf(
+      { id: observationId, observed_at: observation.observed_at, company_id: companyId },
+      contribution,
+    );
+    return keepsChanges(point, state.latestChange, state.fold.snapshot) ? { id: state.id, state } : false;
   }
 
   private createPerson(id: string, anchor: number): PersonState {
     const state: PersonState = {
       id,
+      latestChange: null,
       anchor,
       merged: false,
       hard: new Map(),

@@ -8,10 +8,15 @@ import {
   parseMemberId,
   parseSalesNavId,
 } from '../identity/identifiers';
+import { jobChangeStatusSql } from '../intelligence/changes-store';
 import { deriveMetrics } from './derived';
 import type { Role } from './fields';
 import { normaliseCompanyName } from './company-ref';
 import { parseLocation } from './location';
+import type { PersonHubspotContact } from '../sources/hubspot/reads'; // hubspot (issue 6)
+import { hubspotContactsOfPerson } from '../sources/hubspot/reads'; // hubspot (issue 6)
+
+const JOB_CHANGE = jobChangeStatusSql('p.id');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -23,6 +28,8 @@ export interface PersonView {
   derived: Record<string, unknown>;
   mergedFrom?: string[];
   redirectedFrom?: string;
+  leads?: Record<string, unknown>[]; // leads (issue 5)
+  hubspot?: { contacts: PersonHubspotContact[] }; // hubspot (issue 6)
 }
 
 /** Every alias key a free-form value could be: URLs, ids, emails, usernames, or the value as stored. */
@@ -120,8 +127,11 @@ export async function loadPerson(
     last_observed_at: Date | null;
     aliases: { type: string; value: string }[] | null;
     merged_from: string[] | null;
+    recent_job_change: boolean;
+    last_job_change_at: Date | null;
   }>(
     `SELECT p.id, p.snapshot, p.observations_count, p.first_observed_at, p.last_observed_at,
+            ${JOB_CHANGE.recent} AS recent_job_change, ${JOB_CHANGE.lastAt} AS last_job_change_at,
             (SELECT jsonb_agg(jsonb_build_object('type', a.kind, 'value', a.display) ORDER BY a.kind, a.value)
                FROM person_aliases a WHERE a.person_id = p.id) AS aliases,
             (SELECT array_agg(m.id ORDER BY m.id) FROM persons m WHERE m.merged_into = p.id) AS merged_from
@@ -139,10 +149,30 @@ export async function loadPerson(
       firstObservedAt: row.first_observed_at?.toISOString() ?? null,
       lastObservedAt: row.last_observed_at?.toISOString() ?? null,
     },
-    derived: { ...deriveMetrics(row.snapshot.roles as Role[] | undefined, asOf) },
+    derived: {
+      ...deriveMetrics(row.snapshot.roles as Role[] | undefined, asOf),
+      recentJobChange: row.recent_job_change,
+      lastJobChangeAt: row.last_job_change_at?.toISOString() ?? null,
+    },
   };
   if (row.merged_from && row.merged_from.length > 0) view.mergedFrom = row.merged_from;
   if (found.redirectedFrom) view.redirectedFrom = found.redirectedFrom;
+  // leads (issue 5): the leads that resolved to this person, newest first (details: GET /api/leads/:id)
+  const leads = await pool.query<Record<string, unknown>>(
+    `SELECT l.id, l.status, l.created_at AS "createdAt", l.assigned_to AS "assignedTo", l.email,
+            l.first_name AS "firstName", l.last_name AS "lastName", l.phone, l.country, l.offer, l.sourcetype
+       FROM observations o JOIN leads l ON l.observation_id = o.id
+      WHERE o.person_id = $1 AND o.source = 'lead'
+      ORDER BY l.created_at DESC, l.id LIMIT 100`,
+    [row.id],
+  );
+  if (leads.rows.length > 0) view.leads = leads.rows; // like mergedFrom: present only when there are some
+  // end leads (issue 5)
+  // hubspot (issue 6): the HubSpot contacts linked to this person (alias hubspot_contact_id), with their deals;
+  // present only when there are some
+  const hubspotContacts = await hubspotContactsOfPerson(pool, row.id);
+  if (hubspotContacts.length > 0) view.hubspot = { contacts: hubspotContacts };
+  // end hubspot (issue 6)
   return view;
 }
 

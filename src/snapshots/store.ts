@@ -10,11 +10,9 @@ import {
 } from './contributions';
 import type { PrecedencePolicy, Snapshot } from './fold';
 import { foldContribution, sortedSnapshot } from './fold';
-// --- job changes (issue 3) ---
 import type { ChangePoint } from '../intelligence/changes';
 import { changePointOf } from '../intelligence/changes';
 import { syncPersonChanges } from '../intelligence/changes-store';
-// --- end job changes ---
 
 export interface FoldSettings extends ContributionOptions {
   policy: PrecedencePolicy;
@@ -134,7 +132,7 @@ export async function refoldPerson(
   personId: string,
   settings: FoldSettings,
 ): Promise<Snapshot> {
-  const changePoints: (ChangePoint | null)[] = []; // job changes (issue 3)
+  const changePoints: (ChangePoint | null)[] = [];
   const { snapshot, count, firstObservedAt, lastObservedAt } = await foldLinked(
     client,
     'person_id',
@@ -142,7 +140,7 @@ export async function refoldPerson(
     settings,
     PERSON_FIELD_GROUPS,
     (row, contribution) => {
-      changePoints.push(changePointOf(row, contribution)); // job changes (issue 3)
+      changePoints.push(changePointOf(row, contribution));
       return personFieldsOf(contribution.person, row.company_id, row.location_id);
     },
   );
@@ -166,7 +164,7 @@ export async function refoldPerson(
       columns.locationId,
     ],
   );
-  await syncPersonChanges(client, personId, changePoints); // job changes (issue 3): no statement when none
+  await syncPersonChanges(client, personId, changePoints);
   return snapshot;
 }
 

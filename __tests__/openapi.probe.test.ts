@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import request from 'supertest';
+import { buildTestApp } from './helpers/app';
+import { createTestDatabase } from './helpers/database';
+import { distinctVisit, fixture, loadFixtures } from './helpers/fixtures';
+import { startHubspotStandIn } from './helpers/hubspot-standin';
+
+jest.setTimeout(120000);
+it('probe', async () => {
+  const db = await createTestDatabase();
+  const standIn = await startHubspotStandIn({ seed: 7, limits: { tenSecondly: null, searchSecondly: null } });
+  standIn.generate({ contacts: 5, companies: 3, deals: 3, associate: true });
+  const { app } = buildTestApp(db, { HUBSPOT_TOKEN: standIn.token, HUBSPOT_BASE_URL: standIn.baseUrl }, { phase2: true });
+  const out: Record<string, unknown> = {};
+  const rec = async (name: string, t: request.Test) => {
+    const r = await t;
+    out[name] = { status: r.status, headers: r.headers['content-type'], body: r.body, text: r.body && Object.keys(r.body).length ? undefined : r.text?.slice(0, 300) };
+    return r;
+  };
+  const hooks = [];
+  for (const f of loadFixtures()) hooks.push(await rec(`webhook ${f.index} ${f.kind}`, request(app).post('/api/webhook').send(f.payload)));
+  for (let i = 0; i < 5; i++) await request(app).post('/api/webhook').send(distinctVisit());
+  await rec('webhook dup', request(app).post('/api/webhook').send(fixture(0)));
+  await rec('webhook bad', request(app).post('/api/webhook').set('content-type','application/json').send('{"x":'));
+  await rec('webhook invalid', request(app).post('/api/webhook').send({ type: 'visit' }));
+  const pid = (hooks[0]!.body as { person_id: string }).person_id;
+  const cid = (hooks[0]!.body as { company_id: string }).company_id;
+  const lid = (hooks[0]!.body as { location_id: string }).location_id;
+  const g = (n: string, p: string) => rec(n, request(app).get(p));
+  await g('health', '/health'); await g('ready', '/health/ready');
+  await g('person', `/api/people/${pid}`);
+  await g('person404', `/api/people/nobody`);
+  await g('personAlias', `/api/people/by-alias/18619978`);
+  await rec('byAliases', request(app).post('/api/people/by-aliases').send({ values: ['18619978', 'x'] }));
+  await rec('byAliases400', request(app).post('/api/people/by-aliases').send({ values: [] }));
+  await g('company', `/api/companies/${cid}`); await g('companyAlias', `/api/companies/by-alias/${cid}`);
+  await g('location', `/api/locations/${lid}`); await g('locationAlias', `/api/locations/by-alias/${lid}`);
+  await g('queryHelp', '/api/query/help');
+  await rec('queryPeople', request(app).post('/api/query/people').send({ filters: {}, limit: 2 }));
+  await rec('queryPeopleBad', request(app).post('/api/query/people').send({ filters: { nope: 1 } }));
+  await rec('queryCompanies', request(app).post('/api/query/companies').send({ limit: 2 }));
+  await g('search', '/api/search?q=dana'); await g('searchPeople', '/api/search/people?q=moreno'); await g('search400', '/api/search?q=a');
+  await g('tiers', '/api/seniority/tiers'); await g('dist', '/api/seniority/distribution');
+  await g('byTier', '/api/seniority/by-tier/VP'); await g('analysis', '/api/seniority/analysis');
+  await g('changes', '/api/changes'); await g('changesPerson', `/api/changes/person/${pid}`);
+  await g('timeline', `/api/people/${pid}/timeline`);
+  const ex = await rec('export', request(app).post('/api/export/people/json').send({}));
+  await g('exportStatus', `/api/export/status/${ex.body.jobId}`);
+  await g('exportDownload', `/api/export/download/${ex.body.jobId}`);
+  for (const n of ['ingestion','parity','dashboard','metrics','data-quality','coverage-breakdown','canonical-coverage','company-coverage','location-coverage']) await g(`health-${n}`, `/api/health/${n}`);
+  await g('testNotif', '/api/health/test-notifications');
+  await g('testNotifSend', '/api/health/test-notifications?send=true');
+  await rec('replay', request(app).post(`/api/admin/replay/${(hooks[0]!.body as {observation_id:number}).observation_id}`));
+  await rec('replay404', request(app).post(`/api/admin/replay/999999`));
+  const lead = await rec('lead', request(app).post('/api/lead').send({ email: 'z@example.com', firstName: 'Zed', lastName: 'Q', phone: '+14155550100', country: 'US', offer: 'x', sourcetype: 'form' }));
+  await rec('leadDup', request(app).post('/api/lead').send({ email: 'z@example.com', firstName: 'Zed', lastName: 'Q', phone: '+14155550100', country: 'US', offer: 'x', sourcetype: 'form' }));
+  await rec('leadBad', request(app).post('/api/lead').set('content-type','application/json').send('[1]'));
+  await g('leads', '/api/leads');
+  await g('leadOne', `/api/leads/${lead.body.lead_id}`);
+  await rec('leadPatch', request(app).patch(`/api/leads/${lead.body.lead_id}`).send({ status: 'contacted', assignedTo: 'amy' }));
+  await g('leadHist', `/api/leads/${lead.body.lead_id}/history`);
+  await g('personAfterLead', `/api/people/by-alias/z@example.com`);
+  for (const t of ['contacts','companies','deals','associations']) {
+    const r = await rec(`etl-${t}`, request(app).post(`/etl/hubspot/${t}`));
+    for (let i = 0; i < 100; i++) { const s = await request(app).get(`/etl/hubspot/runs/${r.body.runId}`); if (s.body.run?.finishedAt || s.body.run?.finished_at || s.body.run?.outcome) break; await new Promise(x=>setTimeout(x,100)); }
+  }
+  await g('etlRun', `/etl/hubspot/runs/1`); await g('etlRuns', `/etl/hubspot/runs`);
+  await rec('etlPush', request(app).post(`/etl/hubspot/push`).send({}));
+  const hc = await g('hsContacts', '/api/hubspot/contacts'); await g('hsCompanies', '/api/hubspot/companies'); await g('hsDeals', '/api/hubspot/deals');
+  await g('hsContact', `/api/hubspot/contacts/${hc.body.data?.[0]?.hubspotId ?? hc.body.data?.[0]?.id}`);
+  await g('notfound', '/api/nothing');
+  fs.writeFileSync('/tmp/probe/out.json', JSON.stringify(out, null, 1));
+  await standIn.close();
+  await db.drop();
+});

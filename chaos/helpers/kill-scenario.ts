@@ -1,0 +1,90 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { freePort } from '../../src/db/embedded';
+import type { TestDatabase } from '../../__tests__/helpers/database';
+import { visitEvent } from './events';
+import { HttpClient } from './http';
+import type { Ledger } from './ledger';
+import { computeLedger } from './ledger';
+import { seededRandom } from './random';
+import { RetryingSender, sendAtRate } from './sender';
+import type { Service } from './service';
+import { killService, startService, stopService } from './service';
+
+export interface KillScenarioOptions {
+  db: TestDatabase;
+  /** `src/server.ts`, or a test-only wrapper around it (the negative control). */
+  entry?: string;
+  env?: Record<string, string>;
+  rate: number;
+  durationMs: number;
+  seed: number;
+  minKillGapMs?: number;
+  maxKillGapMs?: number;
+  /** How long the client keeps retrying after the load ends. */
+  drainMs?: number;
+}
+
+export interface KillScenarioResult {
+  ledger: Ledger;
+  kills: number;
+  /** Milliseconds from each SIGKILL until the restarted service was ready. */
+  downtimesMs: number[];
+  statusCounts: Record<string, number>;
+  attempts: number;
+  elapsedMs: number;
+}
+
+/**
+ * Load at `rate` events/s while the service is SIGKILLed every minKillGap..maxKillGap ms (seeded) and restarted
+ * on the same port; the client resends unacknowledged events until acknowledged. Answers the ledger.
+ */
+export async function runKillScenario(options: KillScenarioOptions): Promise<KillScenarioResult> {
+  const began = Date.now();
+  const random = seededRandom(options.seed);
+  const port = await freePort();
+  const env = { DATABASE_URL: options.db.url, ...options.env };
+  const start = () => startService(env, { port, ...(options.entry ? { entry: options.entry } : {}) });
+  let service: Service = await start();
+  const http = new HttpClient(256, 15_000);
+  const loadEndsAt = Date.now() + options.durationMs;
+  const giveUpAt = loadEndsAt + (options.drainMs ?? 60_000);
+  const sender = new RetryingSender(http, {
+    url: () => `${service.baseUrl}/api/webhook`,
+    giveUpAt: () => giveUpAt,
+    random,
+  });
+
+  const downtimesMs: number[] = [];
+  const killer = (async () => {
+    const minGap = options.minKillGapMs ?? 5_000;
+    const maxGap = options.maxKillGapMs ?? 15_000;
+    for (;;) {
+      const gap = minGap + random() * (maxGap - minGap);
+      if (Date.now() + gap >= loadEndsAt) return;
+      await delay(gap);
+      const killedAt = Date.now();
+      await killService(service);
+      service = await start();
+      downtimesMs.push(Date.now() - killedAt);
+    }
+  })();
+
+  try {
+    await sendAtRate(sender, visitEvent, options.rate, options.durationMs);
+    await killer;
+    await sender.drain();
+    const ledger = await computeLedger(options.db.pool, sender.records.values());
+    return {
+      ledger,
+      kills: downtimesMs.length,
+      downtimesMs,
+      statusCounts: sender.statusCounts(),
+      attempts: sender.attempts.length,
+      elapsedMs: Date.now() - began,
+    };
+  } finally {
+    await killer.catch(() => undefined);
+    http.close();
+    await stopService(service);
+  }
+}

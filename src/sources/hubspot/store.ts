@@ -1,0 +1,281 @@
+/** SQL of the HubSpot mirror: page upserts, contact observations, checkpoints, association sets. */
+import type { Pool, PoolClient } from '../../db/pool';
+import { withTransaction } from '../../db/pool';
+import type { HubspotObjectType, ObjectDefinition, ObjectRow } from './objects';
+import { OBJECTS } from './objects';
+
+type Queryable = Pool | PoolClient;
+
+export type CheckpointPhase = 'list' | 'search' | 'tie';
+
+export interface Checkpoint {
+  job: string;
+  phase: CheckpointPhase;
+  lastModified: Date | null;
+  lastId: string | null;
+  listAfter: string | null;
+}
+
+export async function readCheckpoint(db: Queryable, job: string): Promise<Checkpoint | null> {
+  const { rows } = await db.query<{
+    phase: CheckpointPhase;
+    last_modified: Date | null;
+    last_id: number | null;
+    list_after: string | null;
+  }>('SELECT phase, last_modified, last_id, list_after FROM hubspot_sync_checkpoints WHERE job = $1', [job]);
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    job,
+    phase: row.phase,
+    lastModified: row.last_modified,
+    lastId: row.last_id === null ? null : String(row.last_id),
+    listAfter: row.list_after,
+  };
+}
+
+export async function writeCheckpoint(db: Queryable, checkpoint: Checkpoint): Promise<void> {
+  await db.query(
+    `INSERT INTO hubspot_sync_checkpoints (job, phase, last_modified, last_id, list_after, updated_at)
+     VALUES ($1, $2, $3, $4, $5, now())
+     ON CONFLICT (job) DO UPDATE
+       SET phase = excluded.phase, last_modified = excluded.last_modified, last_id = excluded.last_id,
+           list_after = excluded.list_after, updated_at = now()`,
+    [checkpoint.job, checkpoint.phase, checkpoint.lastModified, checkpoint.lastId, checkpoint.listAfter],
+  );
+}
+
+const SQL_TYPES = {
+  text: 'text',
+  lower: 'text',
+  phone: 'text',
+  timestamp: 'timestamptz',
+  numeric: 'numeric',
+  integer: 'integer',
+} as const;
+
+/**
+ * One statement per object table: rows arrive as one jsonb array (no bind-parameter limit), a row never goes back
+ * to an older version of its record, and an archived listing may archive a row whatever its modified date says
+ * unless the row was seen active after it was archived.
+ */
+function upsertSql(definition: ObjectDefinition): string {
+  const columns = definition.columns.map((spec) => spec.column);
+  const recordType = [
+    'hubspot_id bigint',
+    'archived boolean',
+    'url text',
+    'created_at timestamptz',
+    'updated_at timestamptz',
+    'archived_at timestamptz',
+    'raw jsonb',
+    ...definition.columns.map((spec) => `${spec.column} ${SQL_TYPES[spec.kind]}`),
+  ].join(', ');
+  const all = ['hubspot_id', 'archived', 'url', 'created_at', 'updated_at', 'archived_at', 'raw', ...columns];
+  const updates = all
+    .filter((column) => column !== 'hubspot_id')
+    .map((column) => `${column} = excluded.${column}`)
+    .join(', ');
+  return `
+    INSERT INTO ${definition.table} AS t (${all.join(', ')})
+    SELECT ${all.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS r(${recordType})
+    ON CONFLICT (hubspot_id) DO UPDATE SET ${updates}, synced_at = now()
+     WHERE t.updated_at IS NULL OR excluded.updated_at IS NULL OR excluded.updated_at >= t.updated_at
+        OR (excluded.archived AND NOT t.archived
+            AND (excluded.archived_at IS NULL OR excluded.archived_at >= t.updated_at))
+    RETURNING (xmax = 0) AS inserted`;
+}
+
+const UPSERT_SQL: Readonly<Record<HubspotObjectType, string>> = {
+  contacts: upsertSql(OBJECTS.contacts),
+  companies: upsertSql(OBJECTS.companies),
+  deals: upsertSql(OBJECTS.deals),
+};
+
+/**
+ * A contact version becomes one observation: the event key is the contact id and its modified date, so syncing
+ * the same version again adds nothing. `pushed` records, per property, the value this service last wrote to the
+ * contact (see push.ts): the HubSpot contribution ignores a property still holding it.
+ */
+const INSERT_CONTACT_OBSERVATIONS = `
+  INSERT INTO observations (source, kind, event, event_time, event_key, payload, status)
+  SELECT 'hubspot', 'contact', 'update', r.updated_at,
+         'hubspot:contact:' || r.hubspot_id || ':' || to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+         jsonb_build_object('hubspot', r.raw, 'pushed', COALESCE(pushed.values, '{}'::jsonb)), 'pending'
+    FROM jsonb_to_recordset($1::jsonb) AS r(hubspot_id bigint, updated_at timestamptz, raw jsonb)
+    LEFT JOIN LATERAL (
+      SELECT jsonb_object_agg(latest.property, latest.value) AS values
+        FROM (SELECT DISTINCT ON (l.property) l.property, l.value
+                FROM hubspot_push_log l WHERE l.contact_id = r.hubspot_id
+               ORDER BY l.property, l.id DESC) AS latest) AS pushed ON true
+   WHERE r.updated_at IS NOT NULL
+  ON CONFLICT (event_key) DO NOTHING
+  RETURNING id, payload`;
+
+export interface StoredObservation {
+  id: number;
+  payload: unknown;
+}
+
+export interface PageWrite {
+  definition: ObjectDefinition;
+  rows: ObjectRow[];
+  checkpoint: Checkpoint;
+  runId: number;
+  counts: Record<string, number>;
+}
+
+export interface PageWritten {
+  upserted: number;
+  inserted: number;
+  observations: StoredObservation[];
+}
+
+/**
+ * A page, its contact observations, the checkpoint that follows it and the run's counts, in one transaction:
+ * whatever a run saved is consistent with where the next run resumes.
+ */
+export async function writePage(pool: Pool, page: PageWrite): Promise<PageWritten> {
+  const rows = latestPerId(page.rows);
+  return withTransaction(pool, async (client) => {
+    let upserted = 0;
+    let inserted = 0;
+    let observations: StoredObservation[] = [];
+    if (rows.length > 0) {
+      const result = await client.query<{ inserted: boolean }>(UPSERT_SQL[page.definition.type], [
+        JSON.stringify(rows),
+      ]);
+      upserted = result.rowCount ?? 0;
+      inserted = result.rows.filter((row) => row.inserted).length;
+      const active = rows.filter((row) => !row.archived);
+      if (page.definition.type === 'contacts' && active.length > 0) {
+        const stored = await client.query<StoredObservation>(INSERT_CONTACT_OBSERVATIONS, [
+          JSON.stringify(active.map(({ hubspot_id, updated_at, raw }) => ({ hubspot_id, updated_at, raw }))),
+        ]);
+        observations = stored.rows;
+      }
+      await dropLinksOfArchived(client, page.definition.type, rows);
+    }
+    page.counts.upserted = (page.counts.upserted ?? 0) + upserted;
+    page.counts.inserted = (page.counts.inserted ?? 0) + inserted;
+    page.counts.observations = (page.counts.observations ?? 0) + observations.length;
+    await writeCheckpoint(client, page.checkpoint);
+    await saveRunCounts(client, page.runId, page.counts);
+    return { upserted, inserted, observations };
+  });
+}
+
+/** HubSpot hides an archived record's associations; so do we, at once (the association sync would later). */
+async function dropLinksOfArchived(
+  client: PoolClient,
+  type: HubspotObjectType,
+  rows: ObjectRow[],
+): Promise<void> {
+  const archived = rows.filter((row) => row.archived).map((row) => row.hubspot_id);
+  if (archived.length === 0) return;
+  if (type === 'contacts') {
+    await client.query(
+      `DELETE FROM hubspot_associations WHERE from_type = 'contacts' AND from_id = ANY($1::bigint[])`,
+      [archived],
+    );
+  } else {
+    await client.query(`DELETE FROM hubspot_associations WHERE to_type = $1 AND to_id = ANY($2::bigint[])`, [
+      type,
+      archived,
+    ]);
+  }
+}
+
+/** A page may list a record twice (it changed while we paged): keep its newest version. */
+function latestPerId(rows: ObjectRow[]): ObjectRow[] {
+  const byId = new Map<string, ObjectRow>();
+  for (const row of rows) {
+    const seen = byId.get(row.hubspot_id);
+    if (!seen || (row.updated_at ?? '') >= (seen.updated_at ?? '')) byId.set(row.hubspot_id, row);
+  }
+  return [...byId.values()];
+}
+
+export async function saveRunCounts(
+  db: Queryable,
+  runId: number,
+  counts: Record<string, number>,
+): Promise<void> {
+  await db.query('UPDATE hubspot_sync_runs SET counts = $2 WHERE id = $1', [runId, JSON.stringify(counts)]);
+}
+
+/** Active contacts after `afterId`, in id order: the association sync's batches. */
+export async function activeContactIds(pool: Pool, afterId: string | null, limit: number): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string }>(
+    `SELECT hubspot_id::text AS id FROM hubspot_contacts
+      WHERE NOT archived AND ($1::bigint IS NULL OR hubspot_id > $1::bigint)
+      ORDER BY hubspot_id LIMIT $2`,
+    [afterId, limit],
+  );
+  return rows.map((row) => row.id);
+}
+
+export interface AssociationRow {
+  fromId: string;
+  toId: string;
+  typeId: number;
+  category: string;
+  label: string | null;
+}
+
+/**
+ * Replaces the links from `fromIds` (contacts) to objects of `toType` with `rows`: links no longer reported are
+ * deleted, new ones inserted, the rest left alone.
+ */
+const REPLACE_ASSOCIATIONS = `
+  WITH incoming AS (
+    SELECT * FROM jsonb_to_recordset($3::jsonb)
+      AS i("fromId" bigint, "toId" bigint, "typeId" integer, category text, label text)),
+  removed AS (
+    DELETE FROM hubspot_associations a
+     WHERE a.from_type = 'contacts' AND a.to_type = $1 AND a.from_id = ANY($2::bigint[])
+       AND NOT EXISTS (SELECT 1 FROM incoming i
+                        WHERE i."fromId" = a.from_id AND i."toId" = a.to_id AND i."typeId" = a.association_type_id
+                          AND i.category = a.category AND i.label IS NOT DISTINCT FROM a.label)
+    RETURNING 1),
+  added AS (
+    INSERT INTO hubspot_associations (from_type, from_id, to_type, to_id, association_type_id, category, label)
+    SELECT 'contacts', "fromId", $1, "toId", "typeId", category, label FROM incoming
+    ON CONFLICT (from_type, from_id, to_type, to_id, association_type_id, category, (coalesce(label, '')))
+    DO NOTHING
+    RETURNING 1)
+  SELECT (SELECT count(*) FROM removed)::int AS removed, (SELECT count(*) FROM added)::int AS added`;
+
+export interface AssociationBatchWrite {
+  sets: { toType: HubspotObjectType; fromIds: string[]; rows: AssociationRow[] }[];
+  checkpoint: Checkpoint;
+  runId: number;
+  counts: Record<string, number>;
+}
+
+export async function writeAssociationBatch(pool: Pool, batch: AssociationBatchWrite): Promise<void> {
+  await withTransaction(pool, async (client) => {
+    for (const set of batch.sets) {
+      if (set.fromIds.length === 0) continue;
+      const { rows } = await client.query<{ removed: number; added: number }>(REPLACE_ASSOCIATIONS, [
+        set.toType,
+        set.fromIds,
+        JSON.stringify(set.rows),
+      ]);
+      batch.counts.added = (batch.counts.added ?? 0) + (rows[0]?.added ?? 0);
+      batch.counts.removed = (batch.counts.removed ?? 0) + (rows[0]?.removed ?? 0);
+    }
+    await writeCheckpoint(client, batch.checkpoint);
+    await saveRunCounts(client, batch.runId, batch.counts);
+  });
+}
+
+/** End of a full association pass: links of contacts that are archived or gone are dropped. */
+export async function dropLinksOfInactiveContacts(pool: Pool): Promise<number> {
+  const { rowCount } = await pool.query(
+    `DELETE FROM hubspot_associations a
+      WHERE a.from_type = 'contacts'
+        AND NOT EXISTS (SELECT 1 FROM hubspot_contacts c WHERE c.hubspot_id = a.from_id AND NOT c.archived)`,
+  );
+  return rowCount ?? 0;
+}
