@@ -11,6 +11,7 @@ import { mergePersons } from '../src/cli/identity/manual-merge';
 import { RollbackRefused } from '../src/cli/identity/rollback';
 import { mergeDuplicates } from '../src/cli/commands/merge-duplicates';
 import { listMerges, rollbackMergeById } from '../src/cli/commands/rollback-merge';
+import { relink } from '../src/cli/commands/relink';
 import { silentProgress } from '../src/cli/progress';
 import { phase2FromConfig } from '../src/ingest/phase2';
 import { createLogger } from '../src/logger';
@@ -302,6 +303,22 @@ describe('rollback-merge', () => {
     await expect(rollbackMergeById(db.pool, { mergeId, execute: true, settings })).rejects.toThrow(
       /already rolled back/,
     );
+
+    // The linking observation, now the survivor's, names the restored person's member number: relink would join
+    // them again, but an operator split them.
+    const processor = phase2FromConfig(
+      db.pool,
+      loadConfig({}),
+      createLogger({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }),
+    );
+    const relinked = await relink(
+      db.pool,
+      processor,
+      { execute: true, contribution: { defaultPhoneCountry: 'US' }, settings },
+      silentProgress,
+    );
+    expect(relinked).toMatchObject({ kept_apart: 1, relinked: 0 });
+    expect(await personRow(b.person_id)).toBe(beforeB.row);
   });
 
   it('rolls a chain back newest first, re-pointing tombstones exactly, and refuses the older merge before', async () => {

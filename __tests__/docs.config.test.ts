@@ -69,7 +69,9 @@ function configurationRows(markdown: string): ConfigRow[] {
 function documentedDefault(value: unknown): string | null {
   if (value === undefined) return null;
   if (Array.isArray(value)) return value.length === 0 ? null : value.join(',');
-  return String(value);
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return String(value);
+  throw new Error(`a default of an unexpected type: ${JSON.stringify(value)}`);
 }
 
 describe('README configuration tables', () => {
@@ -126,16 +128,16 @@ describe('commands the documents mention', () => {
 function concretePaths(template: string): string[] {
   const brace = /\{([^{}]+)\}/.exec(template);
   if (brace) {
-    return brace[1]!
-      .split(',')
-      .flatMap((option) => concretePaths(template.replace(brace[0], option.trim())));
+    return brace[1]!.split(',').flatMap((option) => concretePaths(template.replace(brace[0], option.trim())));
   }
   return [template.replace(/:[A-Za-z]+|<[^>]+>/g, '1')];
 }
 
 function mentionedEndpoints(markdown: string): { method: string; path: string }[] {
   const found = [...markdown.matchAll(/`(GET|POST|PATCH|PUT|DELETE) (\/[^`\s?]*)[^`]*`/g)];
-  return found.flatMap((match) => concretePaths(match[2]!).map((route) => ({ method: match[1]!, path: route })));
+  return found.flatMap((match) =>
+    concretePaths(match[2]!).map((route) => ({ method: match[1]!, path: route })),
+  );
 }
 
 describe('endpoints the documents mention', () => {

@@ -63,7 +63,9 @@ async function finished(runId: number): Promise<Record<string, unknown>> {
 describe('ETL triggers', () => {
   it('needs the admin secret', async () => {
     expect((await request(app).post('/etl/hubspot/contacts')).status).toBe(401);
-    expect((await request(app).post('/etl/hubspot/contacts').set('X-Admin-Secret', 'wrong')).status).toBe(401);
+    expect((await request(app).post('/etl/hubspot/contacts').set('X-Admin-Secret', 'wrong')).status).toBe(
+      401,
+    );
     expect((await request(app).get('/etl/hubspot/runs/1')).status).toBe(401);
   });
 
@@ -86,7 +88,9 @@ describe('ETL triggers', () => {
     }
     const runs = await request(app).get('/etl/hubspot/runs?job=contacts').set('X-Admin-Secret', ADMIN);
     expect(runs.body.runs).toHaveLength(1);
-    expect((await request(app).get('/etl/hubspot/runs?job=nope').set('X-Admin-Secret', ADMIN)).status).toBe(400);
+    expect((await request(app).get('/etl/hubspot/runs?job=nope').set('X-Admin-Secret', ADMIN)).status).toBe(
+      400,
+    );
     expect((await request(app).get('/etl/hubspot/runs/99999').set('X-Admin-Secret', ADMIN)).status).toBe(404);
     expect((await request(app).get('/etl/hubspot/runs/abc').set('X-Admin-Secret', ADMIN)).status).toBe(404);
   });
@@ -149,13 +153,18 @@ describe('reads of the mirror', () => {
       ['createdAt', 'email', 'firstname', 'id', 'lastname', 'status', 'updatedAt', 'url'].sort(),
     );
     const one = standIn.get('contacts', made.contacts[7]!)!;
-    const byEmail = await read(`/api/hubspot/contacts?email=${encodeURIComponent(one.properties.email!.toUpperCase())}`);
+    const byEmail = await read(
+      `/api/hubspot/contacts?email=${encodeURIComponent(one.properties.email!.toUpperCase())}`,
+    );
     expect(byEmail.body.data.map((contact: { id: string }) => contact.id)).toEqual([one.id]);
     const stage = standIn.get('deals', made.deals[0]!)!.properties.dealstage!;
     const deals = await read(`/api/hubspot/deals?stage=${stage}`);
     expect(deals.body.data.every((deal: { stage: string }) => deal.stage === stage)).toBe(true);
     const companies = await read('/api/hubspot/companies?status=active');
-    expect(companies.body.data[0]).toMatchObject({ websiteDomain: expect.stringMatching(/\.example$/), status: 'ACTIVE' });
+    expect(companies.body.data[0]).toMatchObject({
+      websiteDomain: expect.stringMatching(/\.example$/),
+      status: 'ACTIVE',
+    });
     expect((await read('/api/hubspot/contacts?status=archived')).body.pagination.totalCount).toBe(0);
     expect((await read('/api/hubspot/contacts?bogus=1')).status).toBe(400);
     expect((await read('/api/hubspot/contacts?limit=0')).body.error).toBe('INVALID_LIMIT');
@@ -192,7 +201,10 @@ describe('reads of the mirror', () => {
     const company = await read(`/api/hubspot/companies/${made.companies[0]}`);
     expect(company.body.data.contacts.length).toBe(10);
     const deal = await read(`/api/hubspot/deals/${made.deals[1]}`);
-    expect(deal.body.data).toMatchObject({ amount: expect.stringMatching(/^\d+(\.\d+)?$/), closeDate: expect.any(String) });
+    expect(deal.body.data).toMatchObject({
+      amount: expect.stringMatching(/^\d+(\.\d+)?$/),
+      closeDate: expect.any(String),
+    });
     expect(deal.body.data.contacts.map((c: { id: string }) => c.id)).toContain(made.contacts[0]);
     expect((await read('/api/hubspot/contacts/999')).status).toBe(404);
     expect((await read('/api/hubspot/contacts/not-a-number')).status).toBe(404);
@@ -207,7 +219,10 @@ describe('the CLI and the scheduled job', () => {
       out,
       err,
       io: {
-        env: { ...env, DATABASE_URL: db.url, NODE_ENV: 'test', LOG_LEVEL: 'silent' } as Record<string, string>,
+        env: { ...env, DATABASE_URL: db.url, NODE_ENV: 'test', LOG_LEVEL: 'silent' } as Record<
+          string,
+          string
+        >,
         stdout: (text: string) => out.push(text),
         stderr: (text: string) => err.push(text),
       },

@@ -38,7 +38,8 @@ describe('the HubSpot contribution', () => {
         state: 'England',
         country: 'GB',
         hs_linkedin_url: 'linkedin.com/in/jo-doe-1234/',
-        custom_linkedin_sales: 'https://www.linkedin.com/sales/lead/ACwAAAAbCdEfGhIjKlMnOpQrStUvWxYz12345,NAME_SEARCH,x1',
+        custom_linkedin_sales:
+          'https://www.linkedin.com/sales/lead/ACwAAAAbCdEfGhIjKlMnOpQrStUvWxYz12345,NAME_SEARCH,x1',
         notes: 'see https://www.linkedin.com/in/not-a-linkedin-property',
       }),
       OPTIONS,
@@ -82,8 +83,17 @@ describe('the HubSpot contribution', () => {
   });
 
   it('never throws on garbage and needs a contact id', () => {
-    for (const payload of [null, 'x', { hubspot: 'x' }, { hubspot: { id: 'abc', properties: {} } }, { hubspot: [] }]) {
-      const contribution = hubspotContribution({ id: 1, source: 'hubspot', kind: 'contact', payload }, OPTIONS);
+    for (const payload of [
+      null,
+      'x',
+      { hubspot: 'x' },
+      { hubspot: { id: 'abc', properties: {} } },
+      { hubspot: [] },
+    ]) {
+      const contribution = hubspotContribution(
+        { id: 1, source: 'hubspot', kind: 'contact', payload },
+        OPTIONS,
+      );
       expect(contribution.identifiers).toEqual([]);
     }
     // contributionOf dispatches HubSpot observations here.
@@ -115,7 +125,13 @@ describe('contacts and people, both ways', () => {
       pool: db.pool,
       client: new HubspotClient(testClientOptions(standIn)),
       processor,
-      settings: { pageSize: 100, batchSize: 1000, lookbackMinutes: 5, searchCap: 10_000, phase2Concurrency: 4 },
+      settings: {
+        pageSize: 100,
+        batchSize: 1000,
+        lookbackMinutes: 5,
+        searchCap: 10_000,
+        phase2Concurrency: 4,
+      },
       logger: createLogger({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }),
     };
   }
@@ -126,7 +142,13 @@ describe('contacts and people, both ways', () => {
   }
 
   async function syncAll(): Promise<void> {
-    for (const job of ['companies', 'contacts', 'contacts:deleted', 'deals', 'associations:contacts'] as const) {
+    for (const job of [
+      'companies',
+      'contacts',
+      'contacts:deleted',
+      'deals',
+      'associations:contacts',
+    ] as const) {
       expect((await run(job)).outcome).toBe('success');
     }
   }
@@ -142,7 +164,9 @@ describe('contacts and people, both ways', () => {
     expect(res.status).toBe(200);
     return res.body.person as {
       id: string;
-      snapshot: Record<string, unknown> & { _meta: Record<string, { source: string; observationId: number }> };
+      snapshot: Record<string, unknown> & {
+        _meta: Record<string, { source: string; observationId: number }>;
+      };
       aliases: { type: string; value: string }[];
       hubspot?: { contacts: { id: string; deals: { id: string; name: string; stage: string }[] }[] };
     };
@@ -176,7 +200,10 @@ describe('contacts and people, both ways', () => {
       state: 'Texas',
       country: 'United States',
     }).id;
-    const stranger = standIn.create('contacts', { email: 'new.person@elsewhere.example', firstname: 'New' }).id;
+    const stranger = standIn.create('contacts', {
+      email: 'new.person@elsewhere.example',
+      firstname: 'New',
+    }).id;
     standIn.associate('contacts', danaContact, 'deals', deal, [4, 101]);
     standIn.associate('contacts', danaContact, 'companies', companies[0]!, [279, 1]);
     await syncAll();
@@ -226,7 +253,9 @@ describe('contacts and people, both ways', () => {
     );
     // Alex's contact already has his LinkedIn URL (spelled differently): not a change. His place is HubSpot's.
     const alexChanges = result.entries.find((entry) => entry.contactId === alexContact)!.changes;
-    expect(alexChanges.map((change) => (change as { property: string }).property)).not.toContain('hs_linkedin_url');
+    expect(alexChanges.map((change) => (change as { property: string }).property)).not.toContain(
+      'hs_linkedin_url',
+    );
     expect(alexChanges).toContainEqual({ property: 'city', from: 'Austin', to: 'San Mateo' });
     const { rows } = await db.pool.query('SELECT 1 FROM hubspot_push_log');
     expect(rows).toHaveLength(0);
@@ -241,14 +270,18 @@ describe('contacts and people, both ways', () => {
       ['POST /crm/v3/objects/contacts/batch/update', 207],
     ]);
     const failures = (executed.result as { failures: { contactId: string; message: string }[] }).failures;
-    expect(failures).toEqual([{ contactId: alexContact, message: expect.stringContaining('Could not get some') }]);
+    expect(failures).toEqual([
+      { contactId: alexContact, message: expect.stringContaining('Could not get some') },
+    ]);
     expect(standIn.get('contacts', danaContact)!.properties).toMatchObject({
       jobtitle: 'Chief Information Security Officer',
       company: 'Orchard Cyber',
       city: 'Los Angeles',
       hs_linkedin_url: 'https://www.linkedin.com/in/danawhitfield',
     });
-    const { rows } = await db.pool.query<{ contact_id: string }>('SELECT DISTINCT contact_id::text FROM hubspot_push_log');
+    const { rows } = await db.pool.query<{ contact_id: string }>(
+      'SELECT DISTINCT contact_id::text FROM hubspot_push_log',
+    );
     expect(rows).toEqual([{ contact_id: danaContact }]);
     // Sent and not read back yet: not sent again (Alex's contact, which failed, is offered again).
     const again = await run('push');
@@ -272,7 +305,10 @@ describe('contacts and people, both ways', () => {
     for (const field of ['currentTitle', 'currentCompany', 'city', 'state', 'country', 'seniorityTier']) {
       expect(contribution.person[field]).toBeUndefined();
     }
-    expect(contribution.identifiers.map((identifier) => identifier.kind)).toEqual(['email', 'hubspot_contact_id']);
+    expect(contribution.identifiers.map((identifier) => identifier.kind)).toEqual([
+      'email',
+      'hubspot_contact_id',
+    ]);
     const after = await person(dana);
     expect(after.snapshot).toEqual(before.snapshot);
     expect((await run('push')).counts.changes).toBe(0);
@@ -286,7 +322,9 @@ describe('contacts and people, both ways', () => {
       entries: [
         {
           contactId: danaContact,
-          changes: [{ property: 'jobtitle', from: 'Security Lead', to: 'Chief Information Security Officer' }],
+          changes: [
+            { property: 'jobtitle', from: 'Security Lead', to: 'Chief Information Security Officer' },
+          ],
         },
       ],
     });
@@ -298,7 +336,9 @@ describe('contacts and people, both ways', () => {
     await ingest(visit);
     const next = await run('push');
     expect(next.result).toMatchObject({
-      entries: [{ changes: expect.arrayContaining([expect.objectContaining({ to: 'Chief Security Officer' })]) }],
+      entries: [
+        { changes: expect.arrayContaining([expect.objectContaining({ to: 'Chief Security Officer' })]) },
+      ],
     });
   });
 });

@@ -34,7 +34,12 @@ afterAll(async () => {
 
 /** Same ids, modified dates, archived flags and e-mails as the stand-in holds. */
 async function expectContactsExact(): Promise<void> {
-  const { rows } = await db.pool.query<{ id: string; updated: string; archived: boolean; email: string | null }>(
+  const { rows } = await db.pool.query<{
+    id: string;
+    updated: string;
+    archived: boolean;
+    email: string | null;
+  }>(
     `SELECT hubspot_id::text AS id, (extract(epoch FROM updated_at) * 1000)::bigint::text AS updated, archived,
             raw -> 'properties' ->> 'email' AS email
        FROM hubspot_contacts ORDER BY hubspot_id`,

@@ -74,11 +74,18 @@ describe('database restart: PostgreSQL is stopped and started under load', () =>
     await sender.drain();
     http.close();
 
-    pool = createPool({ connectionString: postgres.url, max: 2, connectTimeoutMs: 5000, queryTimeoutMs: 30000 });
+    pool = createPool({
+      connectionString: postgres.url,
+      max: 2,
+      connectTimeoutMs: 5000,
+      queryTimeoutMs: 30000,
+    });
     const ledger = await computeLedger(pool, sender.records.values());
     const whileDown = within(sender.attempts, stopped, restartBegan);
     const afterRestart = sender.attempts.filter((attempt) => attempt.startedAt >= restarted);
-    const firstAckAfterRestart = afterRestart.filter(isAck).reduce((min, a) => Math.min(min, a.startedAt + a.ms), Infinity);
+    const firstAckAfterRestart = afterRestart
+      .filter(isAck)
+      .reduce((min, a) => Math.min(min, a.startedAt + a.ms), Infinity);
     printLedger('database restart', ledger, {
       seed,
       rate: RATE,

@@ -55,7 +55,9 @@ describe(`${INSTANCES} instances started at once on an empty database`, () => {
       ),
     );
     instances = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-    const failures = started.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []));
+    const failures = started.flatMap((result) =>
+      result.status === 'rejected' ? [String(result.reason)] : [],
+    );
     expect(failures).toEqual([]);
     const allReadyMs = Date.now() - began;
 

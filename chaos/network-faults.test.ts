@@ -79,7 +79,9 @@ describe('network faults between the service and PostgreSQL (latency, blackhole,
     const blackholed = within(sender.attempts, at.blackhole, at.reset);
     const reset = within(sender.attempts, at.reset, at.healed);
     const healed = sender.attempts.filter((attempt) => attempt.startedAt >= at.healed);
-    const firstAckHealed = healed.filter(isAck).reduce((min, a) => Math.min(min, a.startedAt + a.ms), Infinity);
+    const firstAckHealed = healed
+      .filter(isAck)
+      .reduce((min, a) => Math.min(min, a.startedAt + a.ms), Infinity);
     printLedger('network faults', ledger, {
       seed,
       rate: RATE,

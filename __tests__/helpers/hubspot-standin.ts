@@ -395,7 +395,8 @@ export class HubspotStandIn {
 
   /** Everything written so far becomes searchable now (the end of an indexing lag). */
   flushIndex(): void {
-    for (const type of OBJECT_TYPES) for (const record of this.table(type).values()) record.searchableFrom = 0;
+    for (const type of OBJECT_TYPES)
+      for (const record of this.table(type).values()) record.searchableFrom = 0;
     this.version += 1;
   }
 
@@ -606,7 +607,8 @@ export class HubspotStandIn {
   }
 
   private async answer(req: http.IncomingMessage, res: http.ServerResponse, text: string): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // (Not new URL(path, base): a path starting with '//' would be read as a host.)
+    const url = new URL(`http://127.0.0.1${req.url ?? '/'}`);
     const path = url.pathname.replace(/\/{2,}/g, '/');
     const method = req.method ?? 'GET';
     const query: Record<string, string[]> = {};
@@ -625,13 +627,16 @@ export class HubspotStandIn {
     const route = routeOf(method, path);
     const fault = this.takeFault(route);
     let answer: HttpAnswer;
-    if (fault?.response === 'timeout' || fault?.response === 'slow') {
-      const aborted = await this.hold(req, fault.delayMs ?? (fault.response === 'timeout' ? 60_000 : 200));
-      if (aborted || fault.response === 'timeout') {
-        this.log(method, path, route, query, body, 0, fault.response);
-        if (!res.writableEnded) res.destroy();
-        return;
-      }
+    if (fault?.response === 'timeout') {
+      // Logged now (status 0: never answered); the connection is dropped when the client gives up or the delay ends.
+      this.log(method, path, route, query, body, 0, fault.response);
+      await this.hold(req, fault.delayMs ?? 60_000);
+      if (!res.writableEnded) res.destroy();
+      return;
+    }
+    if (fault?.response === 'slow' && (await this.hold(req, fault.delayMs ?? 200))) {
+      this.log(method, path, route, query, body, 0, fault.response);
+      return;
     }
     if (fault && fault.response !== 'slow') {
       answer = this.faultAnswer(fault);

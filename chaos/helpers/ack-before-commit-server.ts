@@ -13,12 +13,12 @@ import '../../src/server';
 
 const delayMs = Number(process.env.CHAOS_ACK_BEFORE_COMMIT_MS ?? 0);
 if (delayMs > 0) {
-  const { append: commit } = Object.getOwnPropertyDescriptors(ObservationWriter.prototype);
+  const commit: ObservationWriter['append'] = Reflect.get(ObservationWriter.prototype, 'append');
   ObservationWriter.prototype.append = function (
     this: ObservationWriter,
     observation: NewObservation,
   ): Promise<StoredObservation> {
-    const later = () => commit.value.call(this, observation);
+    const later = () => commit.call(this, observation);
     setTimeout(() => void later().catch(() => undefined), delayMs);
     return Promise.resolve({ id: 0, duplicate: false });
   };

@@ -84,6 +84,15 @@ export class RetryingSender {
     return this.inFlight.size;
   }
 
+  /** Failed attempts (no HTTP answer) by error message, most frequent first. */
+  errorCounts(limit = 5): Record<string, number> {
+    const counts = new Map<string, number>();
+    for (const attempt of this.attempts) {
+      if (attempt.error) counts.set(attempt.error, (counts.get(attempt.error) ?? 0) + 1);
+    }
+    return Object.fromEntries([...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, limit));
+  }
+
   /** Attempts by outcome: `{"200": n, "503": n, "0": n}` (0 = no answer). */
   statusCounts(): Record<string, number> {
     const counts: Record<string, number> = {};

@@ -29,7 +29,10 @@ export interface StartOptions {
 }
 
 /** Starts the service as a child process (`node --import tsx <entry>`) on loopback and waits until it is ready. */
-export async function startService(env: Record<string, string>, options: StartOptions = {}): Promise<Service> {
+export async function startService(
+  env: Record<string, string>,
+  options: StartOptions = {},
+): Promise<Service> {
   const port = options.port ?? (await freePort());
   let output = '';
   const child = spawn(process.execPath, ['--import', 'tsx', options.entry ?? SERVER_ENTRY], {
@@ -63,7 +66,11 @@ export async function startService(env: Record<string, string>, options: StartOp
     output: () => output,
     exited,
   };
-  await waitUntil(service, options.readyTimeoutMs ?? 90_000, options.waitForReady === false ? '/health' : '/health/ready');
+  await waitUntil(
+    service,
+    options.readyTimeoutMs ?? 90_000,
+    options.waitForReady === false ? '/health' : '/health/ready',
+  );
   return service;
 }
 

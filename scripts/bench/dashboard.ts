@@ -9,7 +9,7 @@ import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
 import { deferredProcessor } from '../../src/ingest/processor';
 import { createLogger } from '../../src/logger';
-import { benchDatabase, machine } from './lib';
+import { benchDatabase, machine, saveReport } from './lib';
 
 /**
  * Latency of `GET /api/health/dashboard?fresh=true` (every figure recomputed, no cache) on a database seeded
@@ -360,6 +360,7 @@ async function main(): Promise<void> {
     if (process.env.BENCH_KEEP !== '1') await database.close();
   }
   console.log(JSON.stringify(report, null, 2));
+  saveReport('dashboard', report);
 }
 
 main().catch((error: unknown) => {

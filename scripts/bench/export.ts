@@ -13,7 +13,7 @@ import {
   pipeChunks,
   runExportJobOnce,
 } from '../../src/exports';
-import { benchDatabase, machine } from './lib';
+import { benchDatabase, machine, saveReport } from './lib';
 
 const ROWS = Number(process.env.BENCH_EXPORT_ROWS ?? 200_000);
 const SEED_BATCH = 50_000;
@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     const withoutLinkedInUrl = defaultColumns('people').filter((name) => name !== 'linkedInUrl');
     report.csvWithoutLinkedInUrl = await exportOnce(pool, 'csv', withoutLinkedInUrl);
     console.log(JSON.stringify(report, null, 2));
+    saveReport('export', report);
   } finally {
     await pool.end();
     await database.close();

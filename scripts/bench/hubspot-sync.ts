@@ -11,6 +11,8 @@ import { benchDatabase, machine } from './lib';
 
 const CONTACTS = Number(process.env.BENCH_HUBSPOT_CONTACTS ?? 25_000);
 const EDITED = Number(process.env.BENCH_HUBSPOT_EDITED ?? Math.round(CONTACTS * 0.48));
+const COMPANIES = Number(process.env.BENCH_HUBSPOT_COMPANIES ?? Math.max(1, Math.round(CONTACTS / 25)));
+const CONCURRENCY = Number(process.env.BENCH_HUBSPOT_PHASE2_CONCURRENCY ?? 8);
 const PAGE_SIZE = Number(process.env.BENCH_HUBSPOT_PAGE_SIZE ?? 100);
 
 /**
@@ -18,6 +20,8 @@ const PAGE_SIZE = Number(process.env.BENCH_HUBSPOT_PAGE_SIZE ?? 100);
  * database: records/s of the first sync (the list endpoint, N contacts, default 25 000) and of an incremental
  * run (search, EDITED contacts changed, default 48 %, so more than 10 000 at the default N), each with Phase 2
  * deferred (the mirror and its observations only) and inline (every contact also resolved to a person).
+ * BENCH_HUBSPOT_PHASE2=deferred|inline runs one of the two; BENCH_HUBSPOT_COMPANIES (default N / 25) spreads the
+ * contacts over that many company names; BENCH_HUBSPOT_PHASE2_CONCURRENCY (default 8, as the service).
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx scripts/bench/hubspot-sync.ts
  */
@@ -30,7 +34,9 @@ async function main(): Promise<void> {
     edited: EDITED,
     pageSize: PAGE_SIZE,
   };
+  const wanted = process.env.BENCH_HUBSPOT_PHASE2 ?? 'both';
   for (const phase2 of ['deferred', 'inline'] as const) {
+    if (wanted !== 'both' && wanted !== phase2) continue;
     report[`phase2_${phase2}`] = await scenario(phase2);
   }
   console.log(JSON.stringify(report, null, 2));
@@ -45,20 +51,30 @@ async function scenario(phase2: 'deferred' | 'inline'): Promise<Record<string, u
     queryTimeoutMs: 600_000,
     applicationName: 'bench-hubspot',
   });
-  const standIn = await new HubspotStandIn({ seed: 1, limits: { tenSecondly: null, searchSecondly: null } }).listen();
+  const standIn = await new HubspotStandIn({
+    seed: 1,
+    limits: { tenSecondly: null, searchSecondly: null },
+  }).listen();
   try {
     await migrate(pool);
     const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent' });
     const logger = createLogger(config);
+    const processor = phase2 === 'inline' ? phase2FromConfig(pool, config, logger) : null;
     const deps: RunnerDeps = {
       pool,
       client: new HubspotClient(testClientOptions(standIn)),
-      processor: phase2 === 'inline' ? phase2FromConfig(pool, config, logger) : deferredProcessor,
-      settings: { pageSize: PAGE_SIZE, batchSize: 1000, lookbackMinutes: 5, searchCap: 10_000, phase2Concurrency: 4 },
+      processor: processor ?? deferredProcessor,
+      settings: {
+        pageSize: PAGE_SIZE,
+        batchSize: 1000,
+        lookbackMinutes: 5,
+        searchCap: 10_000,
+        phase2Concurrency: CONCURRENCY,
+      },
       logger,
     };
     const generated = performance.now();
-    standIn.generate({ contacts: CONTACTS });
+    standIn.generate({ contacts: CONTACTS, companies: COMPANIES });
     const generateMs = performance.now() - generated;
 
     const first = await timed(() => runToEnd(deps, 'contacts', { trigger: 'cli' }));
@@ -68,6 +84,7 @@ async function scenario(phase2: 'deferred' | 'inline'): Promise<Record<string, u
     }
     const incremental = await timed(() => runToEnd(deps, 'contacts', { trigger: 'cli' }));
     return {
+      ...(processor ? { phase2Paths: processor.paths } : {}),
       standInGenerateMs: Math.round(generateMs),
       firstSync: figures(first.run, first.ms),
       incremental: figures(incremental.run, incremental.ms),

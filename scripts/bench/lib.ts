@@ -319,6 +319,12 @@ export async function runConcurrently(
   };
 }
 
+/** Writes a benchmark's JSON report to docs/bench-<name>.json (`npm run bench` gathers them into docs/BENCHMARKS.md). */
+export function saveReport(name: string, report: object): void {
+  fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
+  fs.writeFileSync(path.join(ROOT, 'docs', `bench-${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+}
+
 export function machine(): Record<string, string | number> {
   return {
     cpu: os.cpus()[0]?.model ?? 'unknown',

@@ -5,7 +5,7 @@ import { createPool } from '../../src/db/pool';
 import { phase2FromConfig } from '../../src/ingest/phase2';
 import { createLogger } from '../../src/logger';
 import { rebuildFromLog } from '../../src/rebuild';
-import { benchDatabase, machine, visitBodyTemplates } from './lib';
+import { benchDatabase, machine, saveReport, visitBodyTemplates } from './lib';
 
 const OBSERVATIONS = Number(process.env.BENCH_OBSERVATIONS ?? 100_000);
 const PER_PERSON = Number(process.env.BENCH_OBSERVATIONS_PER_PERSON ?? 4);
@@ -64,6 +64,7 @@ async function main(): Promise<void> {
       peakRssMb: Math.round(peakRss / 1024 / 1024),
     };
     console.log(JSON.stringify(report, null, 2));
+    saveReport('rebuild', report);
     console.log(
       `rebuild: ${summary.observationsPerSecond} observations/s over ${summary.observations} (target 10000/s); ` +
         `${summary.fullPath} through the full path; peak RSS ${report.peakRssMb} MB`,

@@ -56,7 +56,13 @@ export function builtInJobs(deps: { config: Config; phase2: Phase2Runner }): Job
     },
     // --- hubspot (issue 6): every sync job, resuming from its checkpoints; only when HUBSPOT_TOKEN is set ---
     ...(config.HUBSPOT_TOKEN
-      ? [{ name: 'hubspot-sync', schedule: syncSchedule(config.HUBSPOT_SYNC_INTERVAL_MINUTES), run: runHubspotSync }]
+      ? [
+          {
+            name: 'hubspot-sync',
+            schedule: syncSchedule(config.HUBSPOT_SYNC_INTERVAL_MINUTES),
+            run: runHubspotSync,
+          },
+        ]
       : []),
     {
       // Diagnostic: only sleeps (in small steps, so it notices an abort). Scheduled only when SCHEDULER_JOBS

@@ -5,7 +5,8 @@ import type { ServiceMetrics } from './metrics';
 import { createMetrics } from './metrics';
 
 export type { ServiceMetrics } from './metrics';
-export { createMetrics, isThisProcess } from './metrics';
+export { createMetrics } from './metrics';
+export { COLLECT_TIMEOUT_MS, isThisProcess } from './database';
 export { mountedRoutes, routeMatcher, toOpenApiPath } from './routes';
 export type { MountedRoute } from './routes';
 

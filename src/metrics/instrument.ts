@@ -1,3 +1,4 @@
+import { hrtime } from 'node:process';
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AppContext } from '../context';
 import type { ObservationProcessor } from '../ingest/processor';
@@ -24,11 +25,11 @@ export function instrumentHttp(app: Express, metrics: ServiceMetrics): void {
   const entry = app as unknown as { handle: RequestHandler };
   const handle = entry.handle.bind(app);
   entry.handle = (req: Request, res: Response, next: NextFunction) => {
-    const started = process.hrtime.bigint();
+    const started = hrtime.bigint();
     res.once('finish', () => {
       const labels = { method: req.method, route: routeOf(req), status_class: statusClass(res.statusCode) };
       metrics.httpRequests.inc(labels);
-      metrics.httpDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+      metrics.httpDuration.observe(labels, Number(hrtime.bigint() - started) / 1e9);
     });
     return handle(req, res, next);
   };
@@ -42,16 +43,16 @@ function pathCountsOf(processor: ObservationProcessor): PathCounts | null {
 }
 
 /**
- * Times Phase 2 on the request path: `context.processor` becomes a timing wrapper around whichever processor is
- * assigned to it, now or later (the server assigns the real one once the database is open).
+ * Times Phase 2 on the request path. `context.processor` becomes a transparent proxy of whichever processor is
+ * assigned to it, now or later (the server assigns the real one once the database is open): `process` is timed,
+ * every other property (`paths`, `foldSettings`, ...) is the processor's own.
  */
 export function instrumentProcessor(context: AppContext, metrics: ServiceMetrics): void {
-  let inner = context.processor;
-  const timed: ObservationProcessor = {
-    async process(observationId, known) {
-      const started = process.hrtime.bigint();
+  const timed = (inner: ObservationProcessor): ObservationProcessor => {
+    const process: ObservationProcessor['process'] = async (observationId, known) => {
+      const started = hrtime.bigint();
       const observe = (status: string) =>
-        metrics.phase2Duration.observe({ status }, Number(process.hrtime.bigint() - started) / 1e9);
+        metrics.phase2Duration.observe({ status }, Number(hrtime.bigint() - started) / 1e9);
       try {
         const result = await inner.process(observationId, known);
         // A processor that reports no status (the deferred one) did not run Phase 2: nothing to time.
@@ -61,14 +62,21 @@ export function instrumentProcessor(context: AppContext, metrics: ServiceMetrics
         observe('error');
         throw error;
       }
-    },
+    };
+    return new Proxy(inner, {
+      get: (target, property): unknown =>
+        property === 'process' ? process : (Reflect.get(target, property, target) as unknown),
+    });
   };
+  let inner = context.processor;
+  let current = timed(inner);
   Object.defineProperty(context, 'processor', {
     configurable: true,
     enumerable: true,
-    get: () => timed,
+    get: () => current,
     set: (processor: ObservationProcessor) => {
       inner = processor;
+      current = timed(processor);
     },
   });
   metrics.phase2Paths = () => pathCountsOf(inner);

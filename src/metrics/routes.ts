@@ -22,8 +22,7 @@ function pathsOf(rawPath: unknown): string[] {
 }
 
 function join(prefix: string, path: string): string {
-  if (path === '/' || path === '') return prefix || '/';
-  return `${prefix}${path}`;
+  return `${prefix}/${path}`.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
 }
 
 function walk(stack: readonly Layer[], prefix: string, found: MountedRoute[]): void {

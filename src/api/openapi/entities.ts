@@ -196,7 +196,7 @@ export function registerEntities(registry: OpenAPIRegistry): void {
       200: json(
         z.strictObject({
           success: Success,
-          results: z.array(z.strictObject({ value: z.string(), person: Person.nullable() })),
+          results: z.array(z.strictObject({ value: z.string(), person: z.union([Person, z.null()]) })),
           found: Count,
         }),
         'One result per value, in order (`person: null` when nobody has it)',

@@ -13,7 +13,13 @@ export function registerDocsAndMetrics(registry: OpenAPIRegistry): void {
     tag: 'Operations',
     summary: 'This documentation (Swagger UI)',
     security: SECURITY.public,
-    responses: { 200: { description: 'An HTML page', content: { 'text/html': { schema: z.string() } } } },
+    responses: {
+      200: { description: 'An HTML page (at /api/docs/)', content: { 'text/html': { schema: z.string() } } },
+      301: {
+        description: 'To /api/docs/: the page’s asset URLs are relative to it',
+        headers: { Location: { description: '`docs/`', schema: { type: 'string' } } },
+      },
+    },
     errors: [],
   });
   registerOperation(registry, {

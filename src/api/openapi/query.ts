@@ -63,8 +63,12 @@ export const QueryPage = z
 
 const FieldHelp = z.strictObject({
   name: z.string(),
-  type: z.string(),
-  format: z.string().optional(),
+  type: z.enum(['text', 'number', 'date', 'boolean', 'textArray', 'objectArray']),
+  elementType: z
+    .enum(['text', 'number', 'boolean'])
+    .optional()
+    .openapi({ description: 'objectArray sub-fields' }),
+  format: z.literal('uuid').optional(),
   description: z.string(),
   operators: z.array(z.string()),
   sortable: z.boolean(),

@@ -26,7 +26,8 @@ export const Phase2Result = z
 
 export const WebhookEnvelope = envelopeSchema
   .extend({
-    data: profileDataSchema.openapi({
+    // .meta, not .openapi: the schema may be built before zod is extended (import order).
+    data: profileDataSchema.meta({
       description:
         'For `visit` and `scan` events, the profile fields below (each optional, unknown fields kept); for every ' +
         'other event type, any JSON object.',

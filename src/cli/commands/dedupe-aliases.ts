@@ -3,6 +3,7 @@ import type { Pool, PoolClient } from '../../db/pool';
 import { extractIdentifiers } from '../../identity/identifiers';
 import { lockIdentityKeys, lockKeys, PERSON_SPEC } from '../../identity/resolver';
 import type { FoldSettings } from '../../snapshots/store';
+import { separatedPairs } from '../identity/decisions';
 import { inTransaction } from '../identity/locks';
 import { hardConflict, mergePersons } from '../identity/manual-merge';
 import type { Progress } from '../progress';
@@ -63,7 +64,7 @@ export interface DedupeAliasesSummary extends Record<string, unknown> {
   duplicates_removed: number;
   /** Another person holds the normalised value: the same identifier, so the same human; merged when compatible. */
   merges: number;
-  /** ... unless their Sales Navigator ids or member numbers differ: reported, left alone. */
+  /** ... unless their Sales Navigator ids or member numbers differ, or an operator split them: reported only. */
   conflicts: number;
   /** Today's rules see no identifier in the value at all: reported, left alone. */
   invalid: number;
@@ -104,6 +105,7 @@ export async function dedupeAliases(
   const total = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM person_aliases');
   progress.start(total.rows[0]!.n, 'aliases');
   const planned = new Map<string, string>(); // dry run: normalised keys a rename would create, and their holder
+  const separated = await separatedPairs(pool);
   let after = { kind: '', value: '' };
   for (;;) {
     if (options.signal?.aborted) {
@@ -124,8 +126,8 @@ export async function dedupeAliases(
       if (normalised === row.value) continue;
       summary.stale += 1;
       const stale = options.execute
-        ? await fixAlias(pool, row, normalised, options.settings)
-        : await classify(pool, row, normalised, planned);
+        ? await fixAlias(pool, row, normalised, separated, options.settings)
+        : await classify(pool, row, normalised, separated, planned);
       count(summary, stale);
     }
     progress.increment(rows.length);
@@ -150,6 +152,7 @@ async function classify(
   db: Pool | PoolClient,
   row: AliasRow,
   normalised: string | null,
+  separated: ReadonlySet<string>,
   planned?: Map<string, string>,
 ): Promise<StaleAlias> {
   const base = { kind: row.kind, value: row.value, normalised, person_id: row.person_id };
@@ -173,7 +176,8 @@ async function classify(
     id,
     aliases: hard.rows.filter((alias) => alias.person_id === id),
   }));
-  return { ...base, action: hardConflict(persons) ? 'conflict' : 'merge', other_person_id: other };
+  const apart = hardConflict(persons) !== null || separated.has(`${row.person_id}|${other}`);
+  return { ...base, action: apart ? 'conflict' : 'merge', other_person_id: other };
 }
 
 /** Re-classifies under the identifier locks of both values, then applies. */
@@ -181,9 +185,10 @@ async function fixAlias(
   pool: Pool,
   row: AliasRow,
   normalised: string | null,
+  separated: ReadonlySet<string>,
   settings: FoldSettings,
 ): Promise<StaleAlias> {
-  if (normalised === null) return classify(pool, row, normalised);
+  if (normalised === null) return classify(pool, row, normalised, separated);
   return inTransaction(pool, async (client) => {
     const keys = [
       { kind: row.kind, value: row.value, display: row.value },
@@ -196,7 +201,7 @@ async function fixAlias(
     );
     if (!current.rows[0])
       return { kind: row.kind, value: row.value, normalised, person_id: row.person_id, action: 'duplicate' };
-    const stale = await classify(client, current.rows[0], normalised);
+    const stale = await classify(client, current.rows[0], normalised, separated);
     if (stale.action === 'rename') {
       await client.query('UPDATE person_aliases SET value = $3 WHERE kind = $1 AND value = $2', [
         row.kind,
@@ -238,7 +243,7 @@ export function register(program: Command): void {
 Each alias is read again from its display form with today's identifier rules. A stale one is renamed to the
 normalised value when nobody holds it, dropped when its person already holds it, and when another person holds
 it the two persons are merged (the same identifier is the same human; reason alias_dedupe) unless their Sales
-Navigator ids or member numbers differ (reported as conflicts). Values in which today's rules see no identifier
+Navigator ids or member numbers differ or an operator split them (reported as conflicts). Values in which today's rules see no identifier
 are reported only. A rebuild re-extracts every identifier, so it needs none of this.`,
     )
     .action(

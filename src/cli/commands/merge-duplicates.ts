@@ -8,7 +8,7 @@ import { compatible, hardSets, PERSON_SPEC } from '../../identity/resolver';
 import { extractCompanyRef } from '../../snapshots/company-ref';
 import { foldForKey } from '../../snapshots/normalise';
 import type { FoldSettings } from '../../snapshots/store';
-import { recordDecision } from '../identity/decisions';
+import { recordDecision, separatedPairs } from '../identity/decisions';
 import type { AliasKey } from '../identity/locks';
 import { inTransaction } from '../identity/locks';
 import { mergePersons } from '../identity/manual-merge';
@@ -215,19 +215,6 @@ async function personDetails(client: PoolClient, ids: string[]): Promise<Map<str
     }
   }
   return details;
-}
-
-/** Pairs an operator split apart (rollback-merge records an unmerge): never proposed again. */
-async function separatedPairs(client: PoolClient): Promise<Set<string>> {
-  const { rows } = await client.query<{ survivor_id: string; person_ids: string[] }>(
-    `SELECT survivor_id, person_ids FROM manual_identity_decisions WHERE kind = 'unmerge'`,
-  );
-  const pairs = new Set<string>();
-  for (const row of rows) {
-    const all = [row.survivor_id, ...row.person_ids];
-    for (const a of all) for (const b of all) if (a !== b) pairs.add(`${a}|${b}`);
-  }
-  return pairs;
 }
 
 /** Oldest first, each person joins the first cluster it is compatible with (as the resolver accepts candidates). */

@@ -7,6 +7,7 @@ import type { ContributionOptions } from '../../snapshots/contributions';
 import { contributionOf } from '../../snapshots/contributions';
 import type { FoldSettings } from '../../snapshots/store';
 import { refoldPerson } from '../../snapshots/store';
+import { separatedPairs } from '../identity/decisions';
 import { inTransaction } from '../identity/locks';
 import type { Progress } from '../progress';
 import type { CommandResult } from '../runtime';
@@ -34,6 +35,8 @@ export interface RelinkSummary extends Record<string, unknown> {
   /** ... and of those, a person with a Sales Navigator id or member number. */
   naming_a_stable_id_person: number;
   persons_affected: number;
+  /** Observations naming a person an operator split from theirs (rollback-merge): left alone. */
+  kept_apart: number;
   relinked: number;
   merged: number;
   failed: number;
@@ -75,6 +78,7 @@ export async function relink(
     naming_another_person: 0,
     naming_a_stable_id_person: 0,
     persons_affected: 0,
+    kept_apart: 0,
     relinked: 0,
     merged: 0,
     failed: 0,
@@ -87,6 +91,7 @@ export async function relink(
         AND NOT EXISTS (SELECT 1 FROM person_aliases a WHERE a.person_id = p.id AND a.kind = ANY($1::text[]))`,
     [hardKinds],
   );
+  const separated = await separatedPairs(pool);
   progress.start(Math.min(total.rows[0]!.n, options.limit ?? Infinity), 'persons without stable id');
   let after = '00000000-0000-0000-0000-000000000000';
   while (options.limit === undefined || summary.persons_examined < options.limit) {
@@ -105,7 +110,13 @@ export async function relink(
     const ids = persons.rows.map((row) => row.id);
     after = ids[ids.length - 1]!;
     summary.persons_examined += ids.length;
-    const candidates = await observationsNamingSomethingNew(pool, ids, options.contribution, summary);
+    const candidates = await observationsNamingSomethingNew(
+      pool,
+      ids,
+      options.contribution,
+      separated,
+      summary,
+    );
     summary.persons_affected += new Set(candidates.map((row) => row.person_id)).size;
     if (options.execute) {
       for (const row of candidates) {
@@ -123,6 +134,7 @@ async function observationsNamingSomethingNew(
   pool: Pool,
   personIds: string[],
   contribution: ContributionOptions,
+  separated: ReadonlySet<string>,
   summary: RelinkSummary,
 ): Promise<ObservationRow[]> {
   const aliases = await pool.query<{ person_id: string; kind: string; value: string }>(
@@ -155,15 +167,22 @@ async function observationsNamingSomethingNew(
     [named.map((alias) => alias.kind), named.map((alias) => alias.value), [...PERSON_SPEC.hardKinds]],
   );
   const ownerOf = new Map(owners.rows.map((row) => [`${row.kind}|${row.value}`, row]));
+  const kept: ObservationRow[] = [];
   for (const { row, fresh } of candidates) {
-    summary.observations_to_relink += 1;
     const others = fresh
       .map((alias) => ownerOf.get(`${alias.kind}|${alias.value}`))
       .filter((owner) => owner !== undefined && owner.person_id !== row.person_id);
+    // An operator split these persons apart (rollback-merge): this observation must not join them again.
+    if (others.some((owner) => separated.has(`${row.person_id}|${owner!.person_id}`))) {
+      summary.kept_apart += 1;
+      continue;
+    }
+    summary.observations_to_relink += 1;
     if (others.length > 0) summary.naming_another_person += 1;
     if (others.some((owner) => owner!.stable)) summary.naming_a_stable_id_person += 1;
+    kept.push(row);
   }
-  return candidates.map((candidate) => candidate.row);
+  return kept;
 }
 
 /** Phase 2 again for one processed observation; its former person is refolded if the observation left it. */
@@ -232,7 +251,8 @@ Identifiers are unique to one person and Phase 2 merges persons the moment one o
 persons never "share" a URL. What can remain is an observation whose identifiers were extracted by an older
 extractor: this command extracts them again, and re-runs Phase 2 for each observation that names something its
 person lacks. Phase 2 then attaches the identifiers and merges with the person holding them when the Sales
-Navigator ids and member numbers agree (a conflict is recorded when they do not).`,
+Navigator ids and member numbers agree (a conflict is recorded when they do not). Observations naming a person
+an operator split from theirs with rollback-merge are left alone (kept apart).`,
     )
     .action(
       databaseAction<CliOptions>('relink', async (context, options): Promise<CommandResult> => {

@@ -54,6 +54,22 @@ function operator(): string | null {
   }
 }
 
+/**
+ * Pairs of persons an operator split apart (an unmerge), as `a|b` in both orders: tools that merge on their own
+ * judgement (merge-duplicates, relink, dedupe-aliases) never join them again.
+ */
+export async function separatedPairs(db: Pool | PoolClient): Promise<Set<string>> {
+  const { rows } = await db.query<{ survivor_id: string; person_ids: string[] }>(
+    `SELECT survivor_id, person_ids FROM manual_identity_decisions WHERE kind = 'unmerge'`,
+  );
+  const pairs = new Set<string>();
+  for (const row of rows) {
+    const all = [row.survivor_id, ...row.person_ids];
+    for (const a of all) for (const b of all) if (a !== b) pairs.add(`${a}|${b}`);
+  }
+  return pairs;
+}
+
 interface DecisionRow {
   id: number;
   kind: 'merge' | 'unmerge';

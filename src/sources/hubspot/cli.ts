@@ -73,7 +73,8 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
     const config = loadConfig(io.env);
     const logger = config.LOG_LEVEL === 'silent' ? createLogger(config) : cliLogger(flags.has('--verbose'));
     const client = hubspotClientFromConfig(config, logger);
-    const database = await openCliDatabase(config, logger);
+    // The run's lock, one page write and up to 8 Phase 2 calls at once.
+    const database = await openCliDatabase(config, logger, { poolSize: 12 });
     close = () => database.close();
     const deps: RunnerDeps = {
       pool: database.pool,

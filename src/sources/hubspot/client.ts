@@ -252,7 +252,9 @@ export class HubspotClient {
         'hubspot call failed; retrying',
         { method, path: pathOnly(path), attempt, waitMs: wait, failure: summary(failure) },
       );
-      await this.sleep(wait, options.signal);
+      await this.sleep(wait, options.signal).catch((error: unknown) => {
+        throw options.signal?.aborted ? (options.signal.reason as unknown) : error;
+      });
     }
   }
 
@@ -284,15 +286,15 @@ async function readBody(response: Response): Promise<unknown> {
   }
 }
 
+/** By name: the DOMException may come from another realm (`instanceof Error` is not reliable for it). */
 function isTimeout(error: unknown): boolean {
-  return error instanceof Error && error.name === 'TimeoutError';
+  return (error as { name?: unknown } | null)?.name === 'TimeoutError';
 }
 
 function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-  const code = typeof cause?.code === 'string' ? cause.code : null;
-  return code ? `${error.message} (${code})` : error.message;
+  const { message, cause } = (error ?? {}) as { message?: unknown; cause?: { code?: unknown } };
+  const text = typeof message === 'string' ? message : String(error);
+  return typeof cause?.code === 'string' ? `${text} (${cause.code})` : text;
 }
 
 function pathOnly(path: string): string {

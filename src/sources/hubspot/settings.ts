@@ -39,7 +39,7 @@ export function syncSettingsFromConfig(config: HubspotConfig): SyncSettings {
     batchSize: config.HUBSPOT_BATCH_SIZE,
     lookbackMinutes: config.HUBSPOT_LOOKBACK_MINUTES,
     searchCap: SEARCH_RESULT_CAP,
-    phase2Concurrency: 4,
+    phase2Concurrency: 8,
   };
 }
 

@@ -55,11 +55,19 @@ const SQL_TYPES = {
 } as const;
 
 /**
- * One statement per object table: rows arrive as one jsonb array (no bind-parameter limit), a row never goes back
- * to an older version of its record, and an archived listing may archive a row whatever its modified date says
- * unless the row was seen active after it was archived.
+ * A page in ONE statement (one implicit transaction, one round trip): the rows, the contact observations, the
+ * links of archived records, the checkpoint that follows the page and the run's counts. Whatever a run saved is
+ * therefore consistent with where the next run resumes. Parameters: $1 rows (jsonb array: no bind-parameter
+ * limit), $2..$6 the checkpoint, $7 the run, $8 its counts so far.
+ *
+ * - A row never goes back to an older version of its record; an archived listing archives a row whatever its
+ *   modified date says, unless the row was seen active after it was archived.
+ * - A contact version becomes one observation: the event key is the contact id and its modified date, so syncing
+ *   the same version again adds nothing. `pushed` records, per property, the value this service last wrote to
+ *   the contact (see push.ts): the HubSpot contribution ignores a property still holding it.
+ * - HubSpot hides an archived record's associations; so do we, at once (the association sync would later).
  */
-function upsertSql(definition: ObjectDefinition): string {
+function pageSql(definition: ObjectDefinition): string {
   const columns = definition.columns.map((spec) => spec.column);
   const recordType = [
     'hubspot_id bigint',
@@ -76,41 +84,67 @@ function upsertSql(definition: ObjectDefinition): string {
     .filter((column) => column !== 'hubspot_id')
     .map((column) => `${column} = excluded.${column}`)
     .join(', ');
+  const observed =
+    definition.type === 'contacts'
+      ? `INSERT INTO observations (source, kind, event, event_time, event_key, payload, status)
+         SELECT 'hubspot', 'contact', 'update', r.updated_at,
+                'hubspot:contact:' || r.hubspot_id || ':'
+                  || to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                jsonb_build_object('hubspot', r.raw, 'pushed', COALESCE(pushed.values, '{}'::jsonb)), 'pending'
+           FROM rows r
+           LEFT JOIN LATERAL (
+             SELECT jsonb_object_agg(latest.property, latest.value) AS values
+               FROM (SELECT DISTINCT ON (l.property) l.property, l.value
+                       FROM hubspot_push_log l WHERE l.contact_id = r.hubspot_id
+                      ORDER BY l.property, l.id DESC) AS latest) AS pushed ON true
+          WHERE NOT r.archived AND r.updated_at IS NOT NULL
+         ON CONFLICT (event_key) DO NOTHING
+         RETURNING id, payload`
+      : `SELECT NULL::bigint AS id, NULL::jsonb AS payload WHERE false`;
+  const unlinked =
+    definition.type === 'contacts'
+      ? `a.from_type = 'contacts' AND a.from_id = r.hubspot_id`
+      : `a.to_type = '${definition.type}' AND a.to_id = r.hubspot_id`;
   return `
-    INSERT INTO ${definition.table} AS t (${all.join(', ')})
-    SELECT ${all.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS r(${recordType})
-    ON CONFLICT (hubspot_id) DO UPDATE SET ${updates}, synced_at = now()
-     WHERE t.updated_at IS NULL OR excluded.updated_at IS NULL OR excluded.updated_at >= t.updated_at
-        OR (excluded.archived AND NOT t.archived
-            AND (excluded.archived_at IS NULL OR excluded.archived_at >= t.updated_at))
-    RETURNING (xmax = 0) AS inserted`;
+    WITH rows AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${recordType})),
+    upserted AS (
+      INSERT INTO ${definition.table} AS t (${all.join(', ')})
+      SELECT ${all.join(', ')} FROM rows
+      ON CONFLICT (hubspot_id) DO UPDATE SET ${updates}, synced_at = now()
+       WHERE t.updated_at IS NULL OR excluded.updated_at IS NULL OR excluded.updated_at >= t.updated_at
+          OR (excluded.archived AND NOT t.archived
+              AND (excluded.archived_at IS NULL OR excluded.archived_at >= t.updated_at))
+      RETURNING (xmax = 0) AS inserted),
+    observed AS (${observed}),
+    unlinked AS (DELETE FROM hubspot_associations a USING rows r WHERE r.archived AND ${unlinked}),
+    checkpoint AS (
+      INSERT INTO hubspot_sync_checkpoints (job, phase, last_modified, last_id, list_after, updated_at)
+      VALUES ($2, $3, $4, $5, $6, now())
+      ON CONFLICT (job) DO UPDATE
+        SET phase = excluded.phase, last_modified = excluded.last_modified, last_id = excluded.last_id,
+            list_after = excluded.list_after, updated_at = now()),
+    counted AS (
+      SELECT (SELECT count(*) FROM upserted)::int AS upserted,
+             (SELECT count(*) FROM upserted WHERE inserted)::int AS inserted,
+             (SELECT count(*) FROM observed)::int AS observations),
+    run AS (
+      UPDATE hubspot_sync_runs
+         SET counts = $8::jsonb || jsonb_build_object(
+               'upserted', COALESCE(($8::jsonb ->> 'upserted')::int, 0) + (SELECT upserted FROM counted),
+               'inserted', COALESCE(($8::jsonb ->> 'inserted')::int, 0) + (SELECT inserted FROM counted),
+               'observations', COALESCE(($8::jsonb ->> 'observations')::int, 0) + (SELECT observations FROM counted))
+       WHERE id = $7)
+    SELECT counted.upserted, counted.inserted,
+           (SELECT COALESCE(json_agg(json_build_object('id', o.id, 'payload', o.payload) ORDER BY o.id), '[]')
+              FROM observed o) AS observations
+      FROM counted`;
 }
 
-const UPSERT_SQL: Readonly<Record<HubspotObjectType, string>> = {
-  contacts: upsertSql(OBJECTS.contacts),
-  companies: upsertSql(OBJECTS.companies),
-  deals: upsertSql(OBJECTS.deals),
+const PAGE_SQL: Readonly<Record<HubspotObjectType, string>> = {
+  contacts: pageSql(OBJECTS.contacts),
+  companies: pageSql(OBJECTS.companies),
+  deals: pageSql(OBJECTS.deals),
 };
-
-/**
- * A contact version becomes one observation: the event key is the contact id and its modified date, so syncing
- * the same version again adds nothing. `pushed` records, per property, the value this service last wrote to the
- * contact (see push.ts): the HubSpot contribution ignores a property still holding it.
- */
-const INSERT_CONTACT_OBSERVATIONS = `
-  INSERT INTO observations (source, kind, event, event_time, event_key, payload, status)
-  SELECT 'hubspot', 'contact', 'update', r.updated_at,
-         'hubspot:contact:' || r.hubspot_id || ':' || to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-         jsonb_build_object('hubspot', r.raw, 'pushed', COALESCE(pushed.values, '{}'::jsonb)), 'pending'
-    FROM jsonb_to_recordset($1::jsonb) AS r(hubspot_id bigint, updated_at timestamptz, raw jsonb)
-    LEFT JOIN LATERAL (
-      SELECT jsonb_object_agg(latest.property, latest.value) AS values
-        FROM (SELECT DISTINCT ON (l.property) l.property, l.value
-                FROM hubspot_push_log l WHERE l.contact_id = r.hubspot_id
-               ORDER BY l.property, l.id DESC) AS latest) AS pushed ON true
-   WHERE r.updated_at IS NOT NULL
-  ON CONFLICT (event_key) DO NOTHING
-  RETURNING id, payload`;
 
 export interface StoredObservation {
   id: number;
@@ -131,59 +165,27 @@ export interface PageWritten {
   observations: StoredObservation[];
 }
 
-/**
- * A page, its contact observations, the checkpoint that follows it and the run's counts, in one transaction:
- * whatever a run saved is consistent with where the next run resumes.
- */
 export async function writePage(pool: Pool, page: PageWrite): Promise<PageWritten> {
-  const rows = latestPerId(page.rows);
-  return withTransaction(pool, async (client) => {
-    let upserted = 0;
-    let inserted = 0;
-    let observations: StoredObservation[] = [];
-    if (rows.length > 0) {
-      const result = await client.query<{ inserted: boolean }>(UPSERT_SQL[page.definition.type], [
-        JSON.stringify(rows),
-      ]);
-      upserted = result.rowCount ?? 0;
-      inserted = result.rows.filter((row) => row.inserted).length;
-      const active = rows.filter((row) => !row.archived);
-      if (page.definition.type === 'contacts' && active.length > 0) {
-        const stored = await client.query<StoredObservation>(INSERT_CONTACT_OBSERVATIONS, [
-          JSON.stringify(active.map(({ hubspot_id, updated_at, raw }) => ({ hubspot_id, updated_at, raw }))),
-        ]);
-        observations = stored.rows;
-      }
-      await dropLinksOfArchived(client, page.definition.type, rows);
-    }
-    page.counts.upserted = (page.counts.upserted ?? 0) + upserted;
-    page.counts.inserted = (page.counts.inserted ?? 0) + inserted;
-    page.counts.observations = (page.counts.observations ?? 0) + observations.length;
-    await writeCheckpoint(client, page.checkpoint);
-    await saveRunCounts(client, page.runId, page.counts);
-    return { upserted, inserted, observations };
+  const { checkpoint } = page;
+  const { rows } = await pool.query<PageWritten>({
+    name: `hubspot.page.${page.definition.type}`,
+    text: PAGE_SQL[page.definition.type],
+    values: [
+      JSON.stringify(latestPerId(page.rows)),
+      checkpoint.job,
+      checkpoint.phase,
+      checkpoint.lastModified,
+      checkpoint.lastId,
+      checkpoint.listAfter,
+      page.runId,
+      JSON.stringify(page.counts),
+    ],
   });
-}
-
-/** HubSpot hides an archived record's associations; so do we, at once (the association sync would later). */
-async function dropLinksOfArchived(
-  client: PoolClient,
-  type: HubspotObjectType,
-  rows: ObjectRow[],
-): Promise<void> {
-  const archived = rows.filter((row) => row.archived).map((row) => row.hubspot_id);
-  if (archived.length === 0) return;
-  if (type === 'contacts') {
-    await client.query(
-      `DELETE FROM hubspot_associations WHERE from_type = 'contacts' AND from_id = ANY($1::bigint[])`,
-      [archived],
-    );
-  } else {
-    await client.query(`DELETE FROM hubspot_associations WHERE to_type = $1 AND to_id = ANY($2::bigint[])`, [
-      type,
-      archived,
-    ]);
-  }
+  const written = rows[0]!;
+  page.counts.upserted = (page.counts.upserted ?? 0) + written.upserted;
+  page.counts.inserted = (page.counts.inserted ?? 0) + written.inserted;
+  page.counts.observations = (page.counts.observations ?? 0) + written.observations.length;
+  return written;
 }
 
 /** A page may list a record twice (it changed while we paged): keep its newest version. */
