@@ -57,6 +57,7 @@ describe('the ops CLI as a process', () => {
       'dedupe-aliases',
       'replay-dead-letters',
       'import-csv',
+      'rebuild',
       '--json',
     ]) {
       expect(help.stdout).toContain(command);
@@ -81,6 +82,28 @@ describe('the ops CLI as a process', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ imported: 0, duplicates: 5 });
     const { rows } = await db.pool.query("SELECT count(*)::int AS n FROM observations WHERE source = 'csv'");
     expect(rows[0].n).toBe(4);
+
+    // rebuild: a dry run changes nothing; --execute rebuilds the same persons from the log.
+    const persons = () =>
+      db.pool.query(
+        'SELECT id, snapshot::text, observations_count FROM persons WHERE merged_into IS NULL ORDER BY id',
+      );
+    const live = (await persons()).rows;
+    expect(live.length).toBeGreaterThan(0);
+    const dryRebuild = await ops(['--json', 'rebuild'], env);
+    expect(JSON.parse(dryRebuild.stdout)).toMatchObject({
+      command: 'rebuild',
+      dry_run: true,
+      live_persons_now: live.length,
+    });
+    const rebuilt = await ops(['--json', 'rebuild', '--execute', '--batch-size', '2'], env);
+    expect(rebuilt.code).toBe(0);
+    expect(JSON.parse(rebuilt.stdout)).toMatchObject({
+      command: 'rebuild',
+      dry_run: false,
+      live_persons: live.length,
+    });
+    expect((await persons()).rows).toEqual(live);
 
     const text = await ops(['merge-duplicates', '--no-review'], env);
     expect(text.code).toBe(0);

@@ -74,6 +74,7 @@ describe('constants', () => {
       'sales_url',
       'duxsoup_id',
       'email',
+      'hubspot_contact_id',
     ]);
   });
 

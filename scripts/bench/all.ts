@@ -748,7 +748,7 @@ function ratiosSection(outcomes: Outcome[]): string {
     rows.push([
       `sweep, full path at ${connections} connections`,
       fmt(sameLevel.requestsPerSecond),
-      '3-statement transaction (same run, ingest benchmark)',
+      '3-statement transaction (the ingest benchmark above, measured minutes apart)',
       fmt(ceiling),
       fmt(Math.round((sameLevel.requestsPerSecond / ceiling) * 1000) / 10, '%'),
       '35 %',

@@ -210,11 +210,13 @@ export function throughputLatencySvg(points: readonly SweepPoint[], options: Cha
       ? `p99 ${point.p99Ms >= 10 ? Math.round(point.p99Ms) : point.p99Ms} ms`
       : 'no request completed';
     const y = measured(point) ? yLatency(point.p99Ms) - 8 : bottom - 24;
+    // The last label goes left of its point, clear of the right axis.
+    const last = index === points.length - 1;
     parts.push(
-      text(centre(index) + (measured(point) ? 8 : 0), y, label, {
+      text(centre(index) + (!measured(point) ? 0 : last ? -8 : 8), y, label, {
         fill: COLORS.p99,
         'font-size': 11,
-        ...(measured(point) ? {} : { 'text-anchor': 'middle' }),
+        ...(!measured(point) ? { 'text-anchor': 'middle' } : last ? { 'text-anchor': 'end' } : {}),
       }),
     );
   });

@@ -7,6 +7,7 @@ import * as healthCheck from './commands/health-check';
 import * as importCsv from './commands/import-csv';
 import * as linkOrphans from './commands/link-orphans';
 import * as mergeDuplicates from './commands/merge-duplicates';
+import * as rebuild from './commands/rebuild';
 import * as relink from './commands/relink';
 import * as replayDeadLetters from './commands/replay-dead-letters';
 import * as rollbackMerge from './commands/rollback-merge';
@@ -23,7 +24,7 @@ export const COMMANDS: readonly CommandModule[] = [
   rollbackMerge,
   linkOrphans,
   relink,
-  // --- rebuild (the lead's src/cli/commands/rebuild.ts) goes here ---
+  rebuild,
   backfill,
   dedupeAliases,
   replayDeadLetters,
