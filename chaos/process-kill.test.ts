@@ -25,6 +25,7 @@ describe('process kill: SIGKILL every 5-15 s under 200 webhooks/s', () => {
       ...details,
     });
     expect(result.kills).toBeGreaterThanOrEqual(DURATION_SECONDS >= 20 ? 1 : 0);
+    expect(result.crashes).toEqual([]);
     expect(result.ledger).toMatchObject({ lost: 0, duplicated: 0, mismatched: 0, unacked: 0 });
     expect(result.ledger.sent).toBe(Math.round(RATE * DURATION_SECONDS));
     expect(result.ledger.acked2xx).toBe(result.ledger.sent);

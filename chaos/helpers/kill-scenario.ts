@@ -8,7 +8,7 @@ import { computeLedger } from './ledger';
 import { seededRandom } from './random';
 import { RetryingSender, sendAtRate } from './sender';
 import type { Service } from './service';
-import { killService, startService, stopService } from './service';
+import { distinctErrors, killService, startService, stopService } from './service';
 
 export interface KillScenarioOptions {
   db: TestDatabase;
@@ -29,6 +29,8 @@ export interface KillScenarioResult {
   kills: number;
   /** Milliseconds from each SIGKILL until the restarted service was ready. */
   downtimesMs: number[];
+  /** Times the service exited by itself (not our SIGKILL): each is a crash, with its errors. */
+  crashes: string[];
   statusCounts: Record<string, number>;
   errors: Record<string, number>;
   attempts: number;
@@ -73,6 +75,7 @@ export async function runKillScenario(options: KillScenarioOptions): Promise<Kil
   });
 
   const downtimesMs: number[] = [];
+  const crashes: string[] = [];
   const killer = (async () => {
     const minGap = options.minKillGapMs ?? 5_000;
     const maxGap = options.maxKillGapMs ?? 15_000;
@@ -81,6 +84,7 @@ export async function runKillScenario(options: KillScenarioOptions): Promise<Kil
       if (Date.now() + gap >= loadEndsAt) return;
       await delay(gap);
       const killedAt = Date.now();
+      if (service.child.exitCode !== null) crashes.push(distinctErrors(service.output()));
       await killService(service);
       service = await start();
       downtimesMs.push(Date.now() - killedAt);
@@ -91,11 +95,13 @@ export async function runKillScenario(options: KillScenarioOptions): Promise<Kil
     await sendAtRate(sender, visitEvent, options.rate, options.durationMs);
     await killer;
     await sender.drain();
+    if (service.child.exitCode !== null) crashes.push(distinctErrors(service.output()));
     const ledger = await computeLedger(options.db.pool, sender.records.values());
     return {
       ledger,
       kills: downtimesMs.length,
       downtimesMs,
+      crashes,
       statusCounts: sender.statusCounts(),
       errors: sender.errorCounts(),
       attempts: sender.attempts.length,

@@ -125,3 +125,13 @@ export function errorLines(output: string): string[] {
   const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
   return plain.split('\n').filter((line) => /^\S+ error /.test(line));
 }
+
+/** One line per distinct error message (the first of each), for a readable diagnosis. */
+export function distinctErrors(output: string, limit = 20): string {
+  const byMessage = new Map<string, string>();
+  for (const line of errorLines(output)) {
+    const message = line.replace(/^\S+ error /, '').replace(/ \{.*$/, '');
+    if (!byMessage.has(message)) byMessage.set(message, line.slice(0, 600));
+  }
+  return [...byMessage.values()].slice(0, limit).join('\n');
+}

@@ -142,7 +142,10 @@ export function leadRouter(context: AppContext): Router {
 
   const onError: ErrorRequestHandler = async (error: unknown, req, res, _next) => {
     if (res.headersSent) return void res.destroy();
-    const parserType = (error as { type?: unknown }).type;
+    // body-parser tags its errors with a type; a body that fails to decompress has only a 4xx status.
+    const status = (error as { status?: unknown }).status;
+    const clientError = typeof status === 'number' && status >= 400 && status < 500;
+    const parserType = (error as { type?: unknown }).type ?? (clientError ? 'body.unreadable' : undefined);
     if (typeof parserType === 'string' && database.pool) {
       if (parserType === 'request.aborted') return void res.destroy();
       const unread = UNREAD_BODIES[parserType] ?? { reason: 'unreadable_body', error: 'invalid_payload' };
