@@ -183,8 +183,9 @@ function snapshotState(snapshot: Record<string, unknown>): JobState | null {
   const title = textOrNull(snapshot.currentTitle);
   const company = textOrNull(snapshot.currentCompany);
   const titleOrigin = meta.currentTitle;
-  if (title === null || company === null || !titleOrigin) return null;
-  if (titleOrigin.observationId !== meta.currentCompany?.observationId) return null;
+  if (title === null || !titleOrigin) return null;
+  // A title without a company is a state too (the group came from one observation that named no company).
+  if (company !== null && titleOrigin.observationId !== meta.currentCompany?.observationId) return null;
   const origin = { observationId: 0, source: String(titleOrigin.source), observedAt: new Date(0) };
   if (precedenceKey(origin, RANK_ONLY)[0] === 0) return null;
   return {
