@@ -576,3 +576,15 @@ describe('several instances', () => {
     expect(parseCsv(other.body as Buffer)).toEqual((await expectedPeople()).map(asCsvRecord));
   });
 });
+
+describe('downloads are streamed as stored', () => {
+  it('even to a client that accepts gzip, the file comes uncompressed and whole (no compression stream in between)', async () => {
+    const jobId = await createJob('/api/export/people/csv');
+    await drainExports(db.pool, settings());
+    const plain = await download(app, jobId);
+    const gzipAccepted = await download(app, jobId).set('Accept-Encoding', 'gzip');
+    expect(gzipAccepted.status).toBe(200);
+    expect(gzipAccepted.headers['content-encoding']).toBeUndefined();
+    expect(gzipAccepted.body).toEqual(plain.body);
+  });
+});

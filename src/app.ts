@@ -41,6 +41,8 @@ export function createApp(context: AppContext): express.Express {
   // The webhook's answers are a few hundred bytes: compressing them would only cost the hot path CPU.
   app.use('/api', webhookRouter(context));
   app.use('/api', leadRouter(context)); // issue 5: POST /api/lead, a hot path like the webhook
+  // Export downloads stream with backpressure: compression's 'drain' forwarding leaks listeners on its stream.
+  app.use('/api', exportRouter(context));
   app.use(compression());
 
   app.use(healthRouter(context));
@@ -50,7 +52,6 @@ export function createApp(context: AppContext): express.Express {
   app.use('/api', seniorityRouter(context));
   app.use('/api', changesRouter(context));
   app.use('/api', queryRouter(context));
-  app.use('/api', exportRouter(context));
   // --- issue 4 routers (health metrics, admin) ---
   app.use('/api', healthMetricsRouter(context));
   app.use('/api', adminRouter(context));
