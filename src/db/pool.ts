@@ -28,10 +28,22 @@ export function createPool(options: PoolOptions): Pool {
   return pool;
 }
 
-export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+export interface TransactionOptions {
+  /**
+   * Commit without waiting for the WAL flush. Only for derived state that is re-derived from durably committed
+   * inputs if a crash loses it (Phase 2, refreshes, rebuilds); never for an input about to be acknowledged.
+   */
+  asyncCommit?: boolean;
+}
+
+export async function withTransaction<T>(
+  pool: Pool,
+  work: (client: PoolClient) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(options.asyncCommit ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;

@@ -104,6 +104,9 @@ const FAST_READ = `
                    GROUP BY a.company_id) AS m) AS companies
     FROM observations o WHERE o.id = $1`;
 
+/** Phase 2 writes derived state: see migration 015 for why it commits asynchronously. */
+const DERIVED = { asyncCommit: true };
+
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 5;
 
@@ -291,41 +294,51 @@ export class Phase2Processor implements ObservationProcessor {
       value,
       display,
     }));
-    return withTransaction(this.pool, async (client) => {
-      const locked = await client.query<{ status: string }>(
-        'SELECT status FROM observations WHERE id = $1 FOR UPDATE SKIP LOCKED',
-        [row.id],
-      );
-      const status = locked.rows[0]?.status;
-      if (status !== 'pending' && status !== 'dead') return { processed: false, status: 'busy' };
-      await lockIdentityKeys(client, lockKeys(PERSON_SPEC, personAliases));
-      const person = await resolveEntity(client, PERSON_SPEC, this.options.namespace, row.id, personAliases);
-      await client.query(
-        `UPDATE observations
+    return withTransaction(
+      this.pool,
+      async (client) => {
+        const locked = await client.query<{ status: string }>(
+          'SELECT status FROM observations WHERE id = $1 FOR UPDATE SKIP LOCKED',
+          [row.id],
+        );
+        const status = locked.rows[0]?.status;
+        if (status !== 'pending' && status !== 'dead') return { processed: false, status: 'busy' };
+        await lockIdentityKeys(client, lockKeys(PERSON_SPEC, personAliases));
+        const person = await resolveEntity(
+          client,
+          PERSON_SPEC,
+          this.options.namespace,
+          row.id,
+          personAliases,
+        );
+        await client.query(
+          `UPDATE observations
             SET person_id = $2, company_id = $3, location_id = $4, status = 'processed', status_reason = NULL,
                 processed_at = now()
           WHERE id = $1`,
-        [row.id, person.entityId, company?.id ?? null, location?.id ?? null],
-      );
-      await refoldPerson(client, person.entityId, this.settings);
-      await queueRefresh(client, row, contribution, company?.id ?? null, location?.id ?? null);
-      if (status === 'dead') {
-        await client.query(
-          `UPDATE dead_letters SET status = 'resolved', resolved_at = now() WHERE observation_id = $1`,
-          [row.id],
+          [row.id, person.entityId, company?.id ?? null, location?.id ?? null],
         );
-      }
-      return {
-        processed: true,
-        status: 'processed',
-        person_id: person.entityId,
-        company_id: company?.id ?? null,
-        location_id: location?.id ?? null,
-        people_upsert: outcomeOf(person),
-        company_upsert: company?.outcome ?? 'none',
-        location_upsert: location?.outcome ?? 'none',
-      };
-    });
+        await refoldPerson(client, person.entityId, this.settings);
+        await queueRefresh(client, row, contribution, company?.id ?? null, location?.id ?? null);
+        if (status === 'dead') {
+          await client.query(
+            `UPDATE dead_letters SET status = 'resolved', resolved_at = now() WHERE observation_id = $1`,
+            [row.id],
+          );
+        }
+        return {
+          processed: true,
+          status: 'processed',
+          person_id: person.entityId,
+          company_id: company?.id ?? null,
+          location_id: location?.id ?? null,
+          people_upsert: outcomeOf(person),
+          company_upsert: company?.outcome ?? 'none',
+          location_upsert: location?.outcome ?? 'none',
+        };
+      },
+      DERIVED,
+    );
   }
 
   private async loadPending(observationId: number): Promise<ObservationRow | Phase2Result> {
@@ -381,20 +394,24 @@ export class Phase2Processor implements ObservationProcessor {
     if (only && only.aliases === aliases.length && only.anchor <= observationId) {
       return { id: only.id, outcome: 'updated' };
     }
-    return withTransaction(this.pool, async (client) => {
-      await lockIdentityKeys(client, lockKeys(COMPANY_SPEC, aliases));
-      const resolution = await resolveEntity(
-        client,
-        COMPANY_SPEC,
-        this.options.namespace,
-        observationId,
-        aliases,
-      );
-      if (resolution.mergedIds.length > 0) {
-        await this.refoldPeopleOfCompanies(client, [resolution.entityId, ...resolution.mergedIds]);
-      }
-      return { id: resolution.entityId, outcome: outcomeOf(resolution) };
-    });
+    return withTransaction(
+      this.pool,
+      async (client) => {
+        await lockIdentityKeys(client, lockKeys(COMPANY_SPEC, aliases));
+        const resolution = await resolveEntity(
+          client,
+          COMPANY_SPEC,
+          this.options.namespace,
+          observationId,
+          aliases,
+        );
+        if (resolution.mergedIds.length > 0) {
+          await this.refoldPeopleOfCompanies(client, [resolution.entityId, ...resolution.mergedIds]);
+        }
+        return { id: resolution.entityId, outcome: outcomeOf(resolution) };
+      },
+      DERIVED,
+    );
   }
 
   /** Locations are keyed by their parsed form: a unique key settles races, no lock is needed. */

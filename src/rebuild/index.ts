@@ -71,23 +71,27 @@ export async function rebuildFromLog(pool: Pool, options: RebuildOptions): Promi
         contribution: contributionOf(row, options.settings),
       }));
       const resolver = new BatchResolver(options.namespace, options.settings);
-      const stoppedAt = await withTransaction(pool, async (client) => {
-        await resolver.load(client, batch);
-        let applied = 0;
-        while (applied < batch.length && resolver.apply(batch[applied]!)) applied += 1;
-        const written = await resolver.flush(client);
-        const last = applied > 0 ? batch[applied - 1]!.id : checkpoint;
-        await client.query(
-          `UPDATE rebuild_runs SET last_observation_id = $2, batched = batched + $3, skipped = skipped + $4
+      const stoppedAt = await withTransaction(
+        pool,
+        async (client) => {
+          await resolver.load(client, batch);
+          let applied = 0;
+          while (applied < batch.length && resolver.apply(batch[applied]!)) applied += 1;
+          const written = await resolver.flush(client);
+          const last = applied > 0 ? batch[applied - 1]!.id : checkpoint;
+          await client.query(
+            `UPDATE rebuild_runs SET last_observation_id = $2, batched = batched + $3, skipped = skipped + $4
             WHERE id = $1`,
-          [run.id, last, written.linked, written.skipped],
-        );
-        totals.batched += written.linked;
-        totals.skipped += written.skipped;
-        checkpoint = last;
-        done += applied;
-        return applied < batch.length ? batch[applied]! : null;
-      });
+            [run.id, last, written.linked, written.skipped],
+          );
+          totals.batched += written.linked;
+          totals.skipped += written.skipped;
+          checkpoint = last;
+          done += applied;
+          return applied < batch.length ? batch[applied]! : null;
+        },
+        { asyncCommit: true },
+      );
       if (stoppedAt) {
         await options.processor.process(stoppedAt.id);
         await pool.query(

@@ -53,7 +53,7 @@ async function refreshEntity(
 ): Promise<boolean> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ; SET LOCAL synchronous_commit = off');
     const done = await refreshLocked(client, entity, id, settings);
     await client.query('COMMIT');
     return done;
