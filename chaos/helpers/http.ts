@@ -22,15 +22,15 @@ export interface HttpFailure extends Timing {
 export type HttpResult = HttpAnswer | HttpFailure;
 
 /**
- * A loopback HTTP client with a hard cap on open sockets (what one machine can realistically hold) and a
- * deadline per request. A refused, reset or timed-out request is a failure, never an answer: the sender still
+ * A loopback HTTP client with a hard cap on open sockets (what one machine can realistically hold; requests
+ * beyond it wait for one) and a time limit per request once it has its socket. A refused, reset or timed-out request is a failure, never an answer: the sender still
  * owns the event.
  */
 export class HttpClient {
   private readonly agent: http.Agent;
 
   constructor(
-    private readonly maxSockets = 256,
+    maxSockets = 256,
     private readonly timeoutMs = 30_000,
   ) {
     this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
@@ -84,9 +84,5 @@ export class HttpClient {
 
   close(): void {
     this.agent.destroy();
-  }
-
-  get socketCap(): number {
-    return this.maxSockets;
   }
 }

@@ -8,7 +8,7 @@ import { computeLedger } from './ledger';
 import { seededRandom } from './random';
 import { RetryingSender, sendAtRate } from './sender';
 import type { Service } from './service';
-import { distinctErrors, killService, startService, stopService } from './service';
+import { distinctErrors, hasExited, killService, startService, stopService } from './service';
 
 export interface KillScenarioOptions {
   db: TestDatabase;
@@ -40,15 +40,15 @@ export interface KillScenarioResult {
   elapsedMs: number;
 }
 
-/**
- * Load at `rate` events/s while the service is SIGKILLed every minKillGap..maxKillGap ms (seeded) and restarted
- * on the same port; the client resends unacknowledged events until acknowledged. Answers the ledger.
- */
 function latency(ms: number[]): { slowestMs: number; p99Ms: number } {
   const sorted = [...ms].sort((a, b) => a - b);
   return { slowestMs: sorted.at(-1) ?? 0, p99Ms: sorted[Math.floor(sorted.length * 0.99)] ?? 0 };
 }
 
+/**
+ * Load at `rate` events/s while the service is SIGKILLed every minKillGap..maxKillGap ms (seeded) and restarted
+ * on the same port; the client resends unacknowledged events until acknowledged. Answers the ledger.
+ */
 export async function runKillScenario(options: KillScenarioOptions): Promise<KillScenarioResult> {
   const began = Date.now();
   const random = seededRandom(options.seed);
@@ -84,7 +84,7 @@ export async function runKillScenario(options: KillScenarioOptions): Promise<Kil
       if (Date.now() + gap >= loadEndsAt) return;
       await delay(gap);
       const killedAt = Date.now();
-      if (service.child.exitCode !== null) crashes.push(distinctErrors(service.output()));
+      if (hasExited(service)) crashes.push(distinctErrors(service.output()));
       await killService(service);
       service = await start();
       downtimesMs.push(Date.now() - killedAt);
@@ -95,7 +95,7 @@ export async function runKillScenario(options: KillScenarioOptions): Promise<Kil
     await sendAtRate(sender, visitEvent, options.rate, options.durationMs);
     await killer;
     await sender.drain();
-    if (service.child.exitCode !== null) crashes.push(distinctErrors(service.output()));
+    if (hasExited(service)) crashes.push(distinctErrors(service.output()));
     const ledger = await computeLedger(options.db.pool, sender.records.values());
     return {
       ledger,

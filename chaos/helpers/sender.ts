@@ -80,10 +80,6 @@ export class RetryingSender {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
-  get pending(): number {
-    return this.inFlight.size;
-  }
-
   /** Failed attempts (no HTTP answer) by error message, most frequent first. */
   errorCounts(limit = 5): Record<string, number> {
     const counts = new Map<string, number>();

@@ -24,8 +24,6 @@ export interface StartOptions {
   entry?: string;
   port?: number;
   readyTimeoutMs?: number;
-  /** Resolve once listening (even if `/health/ready` is still 503), e.g. while the database is down. */
-  waitForReady?: boolean;
 }
 
 /** Starts the service as a child process (`node --import tsx <entry>`) on loopback and waits until it is ready. */
@@ -66,21 +64,17 @@ export async function startService(
     output: () => output,
     exited,
   };
-  await waitUntil(
-    service,
-    options.readyTimeoutMs ?? 90_000,
-    options.waitForReady === false ? '/health' : '/health/ready',
-  );
+  await waitUntilReady(service, options.readyTimeoutMs ?? 90_000);
   return service;
 }
 
-async function waitUntil(service: Service, timeoutMs: number, probePath: string): Promise<void> {
+async function waitUntilReady(service: Service, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   void service.exited.then(() => (exited = true));
   while (Date.now() < deadline) {
     if (exited) throw new Error(`service exited before it was ready:\n${service.output().slice(-5000)}`);
-    if ((await probe(`${service.baseUrl}${probePath}`)) === 200) return;
+    if ((await probe(`${service.baseUrl}/health/ready`)) === 200) return;
     await delay(100);
   }
   service.child.kill('SIGKILL');
@@ -100,15 +94,19 @@ export function probe(url: string, timeoutMs = 2000): Promise<number> {
   });
 }
 
+export function hasExited(service: Service): boolean {
+  return service.child.exitCode !== null || service.child.signalCode !== null;
+}
+
 /** SIGKILL (no shutdown hooks, no flush): whatever was not committed is gone. */
 export async function killService(service: Service): Promise<void> {
-  if (service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
+  if (!hasExited(service)) service.child.kill('SIGKILL');
   await service.exited;
 }
 
 /** SIGTERM and wait; answers the exit code (0 is a clean shutdown). */
 export async function stopService(service: Service): Promise<number | null> {
-  if (service.child.exitCode !== null || service.child.signalCode !== null) return service.child.exitCode;
+  if (hasExited(service)) return service.child.exitCode;
   service.child.kill('SIGTERM');
   const exit = await Promise.race([service.exited, delay(30_000).then(() => null)]);
   if (!exit) {

@@ -25,6 +25,9 @@ export function createPool(options: PoolOptions): Pool {
   });
   // An idle client losing its connection (database restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  // pg-pool drops its idle listener while a client is checked out: a connection that dies then (database
+  // restart) would emit 'error' with no listener and kill the process. The running query still gets the error.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

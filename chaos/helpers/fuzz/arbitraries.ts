@@ -134,12 +134,18 @@ export type Extreme =
 export const extreme: fc.Arbitrary<Extreme> = fc.oneof(
   fc.record({
     kind: fc.constant('deep' as const),
-    depth: fc.oneof(fc.integer({ min: 1, max: 80 }), fc.integer({ min: 80, max: 200_000 })),
+    depth: fc.oneof(
+      { weight: 3, arbitrary: fc.integer({ min: 1, max: 80 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 80, max: 200_000 }) },
+    ),
     bracket: fc.constantFrom('array' as const, 'object' as const),
   }),
   fc.record({
     kind: fc.constant('longArray' as const),
-    length: fc.oneof(fc.integer({ min: 0, max: 2_000 }), fc.integer({ min: 2_000, max: 150_000 })),
+    length: fc.oneof(
+      { weight: 3, arbitrary: fc.integer({ min: 0, max: 2_000 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 2_000, max: 150_000 }) },
+    ),
   }),
   fc.record({ kind: fc.constant('wideObject' as const), keys: fc.integer({ min: 0, max: 20_000 }) }),
 );

@@ -40,7 +40,7 @@ interface Answer {
 /**
  * The webhook's contract, checked on every answer: never a 5xx; a 200 names the one row holding the event
  * (new the first time its key is seen, a duplicate of the same row after); a 4xx is a catalogue error that the
- * same input gets again, and its input is kept in rejected_inputs.
+ * same input gets again, and a body that was read but refused is kept in rejected_inputs.
  */
 export class WebhookOracle {
   /** event_key → observation id: the model of what the database must hold. */
