@@ -25,7 +25,8 @@ export const envelopeSchema = z.looseObject({
   data: plainObject,
 });
 
-const PROFILE_TEXT_FIELDS = [
+/** The text fields of a profile event's `data` (the CSV importer maps export columns onto the same names). */
+export const PROFILE_TEXT_FIELDS = [
   'id',
   'Profile',
   'PublicProfile',

@@ -4,42 +4,10 @@
  * real webhooks (src/snapshots/fields.ts reads both the same way), every other column is a `data` field. Pure.
  */
 
+import { PROFILE_TEXT_FIELDS } from '../../ingest/envelope';
+
 /** Webhook field names, matched case-insensitively against the header. */
-const KNOWN_FIELDS = [
-  'id',
-  'VisitTime',
-  'ScanTime',
-  'Profile',
-  'PublicProfile',
-  'Profile URL',
-  'SalesProfile',
-  'RecruiterProfile',
-  'Picture',
-  'Thumbnail',
-  'Degree',
-  'Connection Degree',
-  'First Name',
-  'Middle Name',
-  'Last Name',
-  'Connections',
-  'Summary',
-  'From',
-  'Title',
-  'Company',
-  'CompanyID',
-  'CompanyProfile',
-  'CompanyWebsite',
-  'PersonalWebsite',
-  'Email',
-  'Phone',
-  'IM',
-  'Twitter',
-  'Location',
-  'Industry',
-  'My Tags',
-  'My Notes',
-  'Birthday',
-] as const;
+const KNOWN_FIELDS = [...PROFILE_TEXT_FIELDS, 'VisitTime', 'ScanTime', 'My Tags', 'My Notes', 'Birthday'];
 
 /** Column names of older exports and importers for the same fields. */
 const FIELD_ALIASES: Record<string, string> = { duxsoupid: 'id' };
