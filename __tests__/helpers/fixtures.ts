@@ -30,7 +30,10 @@ export function fixture(index: number): Fixture['payload'] {
 
 let counter = 0;
 
-/** A realistic visit.create for a distinct person each call (unique member id, slug and VisitTime). */
+/**
+ * A realistic visit.create for a distinct person each call (unique member id, slug, e-mail and VisitTime): two
+ * calls never share an identifier, so they never merge nor conflict.
+ */
 export function distinctVisit(seed = ++counter): Record<string, unknown> {
   const payload = fixture(0);
   const memberId = String(900000000 + seed);
@@ -46,6 +49,7 @@ export function distinctVisit(seed = ++counter): Record<string, unknown> {
       SalesProfile: `https://www.linkedin.com/sales/lead/ACwAAA${memberId}Xy,NAME_SEARCH,ab${seed % 10}c`,
       RecruiterProfile: `https://www.linkedin.com/talent/profile/ACwAAA${memberId}Xy`,
       'First Name': `Person${seed}`,
+      Email: `person${seed}.${memberId}@distinct-visit.example`,
     },
   };
 }

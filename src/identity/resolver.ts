@@ -11,7 +11,8 @@ import type { PoolClient } from '../db/pool';
  *   entity it touches, the survivor is the entity its own identifiers name (created, or revived from a tombstone).
  *
  * Entities holding different values of a hard identifier kind (two Sales Navigator ids, two member numbers)
- * are never merged: the conflict is recorded and the observation joins only the compatible ones.
+ * are never merged: the conflict is recorded and the observation joins only the compatible ones. Persons an operator
+ * split apart (an unmerge decision, see src/cli/identity/decisions.ts) are kept apart the same way.
  */
 
 export interface EntitySpec {
@@ -60,6 +61,22 @@ interface MatchedEntity {
   hard: Map<string, Set<string>>;
 }
 
+/** Why a named entity was kept apart from the observation's target: `identity_conflicts.kind`. */
+export type ConflictKind = 'hard_identifier_mismatch' | 'operator_unmerge';
+
+interface Rejection {
+  entity: MatchedEntity;
+  kind: ConflictKind;
+  /** For operator_unmerge: the unmerge decisions (manual_identity_decisions ids) that keep it apart. */
+  decisions: number[];
+}
+
+/** One operator unmerge: the live persons its persons are now (a tombstone counts as its survivor). */
+interface Separation {
+  decision: number;
+  persons: ReadonlySet<string>;
+}
+
 export function entityId(namespace: string, spec: EntitySpec, alias: AliasInput): string {
   const prefix = spec.entity === 'person' ? '' : `${spec.entity}:`;
   return uuidv5(`${prefix}${alias.kind}:${alias.value}`, namespace);
@@ -91,21 +108,34 @@ export async function resolveEntity(
   aliases: readonly AliasInput[],
 ): Promise<Resolution> {
   const matched = await lockMatchedEntities(client, spec, aliases);
+  // Only an observation naming several persons can join persons an operator split: the rare case pays the look-up.
+  const separations =
+    spec.entity === 'person' && matched.length > 1
+      ? await operatorSeparations(
+          client,
+          matched.map((candidate) => candidate.id),
+        )
+      : [];
   const observationHard = hardSets(aliases.filter((alias) => spec.hardKinds.has(alias.kind)));
 
   const accepted: MatchedEntity[] = [];
-  const rejected: MatchedEntity[] = [];
+  const rejected: Rejection[] = [];
   const combinedHard = cloneHard(observationHard);
   for (const candidate of [...matched].sort((a, b) => a.anchor - b.anchor || a.id.localeCompare(b.id))) {
-    if (compatible(combinedHard, candidate.hard)) {
+    const separatedBy = separations
+      .filter(({ persons }) => persons.has(candidate.id) && accepted.some((taken) => persons.has(taken.id)))
+      .map(({ decision }) => decision);
+    if (!compatible(combinedHard, candidate.hard)) {
+      rejected.push({ entity: candidate, kind: 'hard_identifier_mismatch', decisions: [] });
+    } else if (separatedBy.length > 0) {
+      rejected.push({ entity: candidate, kind: 'operator_unmerge', decisions: separatedBy });
+    } else {
       accepted.push(candidate);
       for (const [kind, values] of candidate.hard) {
         const set = combinedHard.get(kind) ?? new Set<string>();
         values.forEach((value) => set.add(value));
         combinedHard.set(kind, set);
       }
-    } else {
-      rejected.push(candidate);
     }
   }
 
@@ -115,7 +145,10 @@ export async function resolveEntity(
   let created = false;
   if (oldest && oldest.anchor < observationId) {
     targetId = oldest.id;
-  } else if (accepted.some((candidate) => candidate.id === ownId) || rejected.every((r) => r.id !== ownId)) {
+  } else if (
+    accepted.some((candidate) => candidate.id === ownId) ||
+    rejected.every((r) => r.entity.id !== ownId)
+  ) {
     targetId = ownId;
     created = await ensureEntity(client, spec, ownId, observationId);
   } else {
@@ -128,7 +161,7 @@ export async function resolveEntity(
     await mergeEntities(client, spec, targetId, mergedIds, 'shared identifier', observationId);
   await lowerAnchor(client, spec, targetId, observationId);
   await attachAliases(client, spec, targetId, observationId, aliases);
-  if (rejected.length > 0) await recordConflict(client, spec, observationId, targetId, rejected, aliases);
+  if (rejected.length > 0) await recordConflicts(client, spec, observationId, targetId, rejected, aliases);
   return { entityId: targetId, created, mergedIds, conflicts: rejected.length };
 }
 
@@ -166,6 +199,27 @@ async function lockMatchedEntities(
     }));
   }
   throw Object.assign(new Error('entities kept moving while resolving; retry'), { code: '40001' });
+}
+
+/**
+ * The operator unmerges that separate at least two of `personIds` (live persons). Read from every unmerge decision
+ * because a decision's person may since have been merged into another person (its tombstone then stands for the
+ * survivor); decisions are operator actions, so there are few.
+ */
+async function operatorSeparations(client: PoolClient, personIds: readonly string[]): Promise<Separation[]> {
+  const { rows } = await client.query<{ decision: number; persons: string[] }>(
+    `SELECT decision, array_agg(DISTINCT live) AS persons
+       FROM (SELECT d.id AS decision, COALESCE(p.merged_into, p.id) AS live
+               FROM manual_identity_decisions d
+               JOIN persons p ON p.id = ANY(array_prepend(d.survivor_id, d.person_ids))
+              WHERE d.kind = 'unmerge') AS separated
+      WHERE live = ANY($1::uuid[])
+      GROUP BY decision
+     HAVING count(DISTINCT live) > 1
+      ORDER BY decision`,
+    [personIds],
+  );
+  return rows.map((row) => ({ decision: Number(row.decision), persons: new Set(row.persons) }));
 }
 
 export function hardSets(aliases: readonly { kind: string; value: string }[]): Map<string, Set<string>> {
@@ -305,28 +359,55 @@ export async function mergeEntities(
   return merge.rows[0]!.id;
 }
 
-async function recordConflict(
+async function recordConflicts(
   client: PoolClient,
   spec: EntitySpec,
   observationId: number,
   targetId: string,
-  rejected: readonly MatchedEntity[],
+  rejected: readonly Rejection[],
   aliases: readonly AliasInput[],
 ): Promise<void> {
-  const detail = {
-    joined: targetId,
-    keptApart: rejected.map((entity) => ({
-      id: entity.id,
-      hard: Object.fromEntries([...entity.hard].map(([kind, values]) => [kind, [...values].sort()])),
-    })),
-    observationHard: aliases
-      .filter((alias) => spec.hardKinds.has(alias.kind))
-      .map((a) => `${a.kind}:${a.value}`),
-  };
+  const hard = rejected.filter((rejection) => rejection.kind === 'hard_identifier_mismatch');
+  if (hard.length > 0) {
+    await recordConflict(client, spec, observationId, 'hard_identifier_mismatch', targetId, hard, {
+      joined: targetId,
+      keptApart: hard.map(({ entity }) => ({
+        id: entity.id,
+        hard: Object.fromEntries([...entity.hard].map(([kind, values]) => [kind, [...values].sort()])),
+      })),
+      observationHard: aliases
+        .filter((alias) => spec.hardKinds.has(alias.kind))
+        .map((a) => `${a.kind}:${a.value}`),
+    });
+  }
+  const unmerged = rejected.filter((rejection) => rejection.kind === 'operator_unmerge');
+  if (unmerged.length > 0) {
+    await recordConflict(client, spec, observationId, 'operator_unmerge', targetId, unmerged, {
+      joined: targetId,
+      keptApart: unmerged.map(({ entity, decisions }) => ({ id: entity.id, decisions })),
+    });
+  }
+}
+
+async function recordConflict(
+  client: PoolClient,
+  spec: EntitySpec,
+  observationId: number,
+  kind: ConflictKind,
+  targetId: string,
+  rejected: readonly Rejection[],
+  detail: Record<string, unknown>,
+): Promise<void> {
   await client.query(
     `INSERT INTO identity_conflicts (entity, observation_id, kind, entity_ids, detail)
-     VALUES ($1, $2, 'hard_identifier_mismatch', $3, $4)
+     VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (entity, observation_id, kind) DO UPDATE SET entity_ids = EXCLUDED.entity_ids, detail = EXCLUDED.detail`,
-    [spec.entity, observationId, [targetId, ...rejected.map((entity) => entity.id)], JSON.stringify(detail)],
+    [
+      spec.entity,
+      observationId,
+      kind,
+      [targetId, ...rejected.map(({ entity }) => entity.id)],
+      JSON.stringify(detail),
+    ],
   );
 }

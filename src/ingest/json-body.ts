@@ -1,3 +1,6 @@
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+
 /** Deeper than any real payload (Dux-Soup's are 4 levels); PostgreSQL's jsonb would otherwise hit its stack limit. */
 export const MAX_JSON_DEPTH = 64;
 
@@ -35,6 +38,53 @@ export function parseJsonBody(body: Buffer): JsonBody {
   if (!MAYBE_UNSTORABLE_ESCAPE.test(text)) return { ok: true, value, repaired };
   const storable = toStorable(value);
   return { ok: true, value: storable.value, repaired: repaired || storable.changed };
+}
+
+export type DecodedBody =
+  | { ok: true; body: Buffer }
+  | { ok: false; code: 'UNSUPPORTED_ENCODING' | 'UNDECODABLE_BODY' | 'PAYLOAD_TOO_LARGE'; reason: string };
+
+/** The documented encodings: gzip, deflate and br (zstd is left out: only recent Node versions have it). */
+const DECOMPRESSORS = new Map<
+  string,
+  (body: Buffer, options: { maxOutputLength: number }) => Promise<Buffer>
+>([
+  ['gzip', promisify(zlib.gunzip)],
+  ['deflate', promisify(zlib.inflate)],
+  ['br', promisify(zlib.brotliDecompress)],
+]);
+
+/**
+ * Decompresses a body read as received under its Content-Encoding. The decoded body may hold at most `maxBytes`
+ * (the configured body limit), whatever its compressed size.
+ */
+export async function decodeBody(
+  body: Buffer,
+  contentEncoding: string,
+  maxBytes: number,
+): Promise<DecodedBody> {
+  const encoding = contentEncoding.trim().toLowerCase();
+  if (encoding === 'identity' || body.length === 0) return { ok: true, body };
+  const decompress = DECOMPRESSORS.get(encoding);
+  if (!decompress) {
+    return { ok: false, code: 'UNSUPPORTED_ENCODING', reason: `unsupported Content-Encoding "${encoding}"` };
+  }
+  try {
+    return { ok: true, body: await decompress(body, { maxOutputLength: maxBytes }) };
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
+      return {
+        ok: false,
+        code: 'PAYLOAD_TOO_LARGE',
+        reason: `decompressed body exceeds ${maxBytes} bytes`,
+      };
+    }
+    return {
+      ok: false,
+      code: 'UNDECODABLE_BODY',
+      reason: `Content-Encoding ${encoding}: ${(error as Error).message.slice(0, 200)}`,
+    };
+  }
 }
 
 const MAYBE_UNSTORABLE_ESCAPE = /\\u(0000|[dD][89a-fA-F])/;

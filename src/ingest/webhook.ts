@@ -2,22 +2,27 @@ import type { Pool } from '../db/pool';
 import type { FieldProblem } from './envelope';
 import { isProfileKind, readEnvelope } from './envelope';
 import { eventKey } from './event-key';
-import { parseJsonBody } from './json-body';
+import { decodeBody, parseJsonBody } from './json-body';
 import type { NewObservation, StoredObservation } from './observations';
 import { recordRejectedInput } from './observations';
 import type { ObservationProcessor } from './processor';
 
 export interface WebhookRequest {
+  /** The bytes as received: still compressed when `contentEncoding` says so. */
   body: Buffer;
+  contentEncoding: string | null;
   contentType: string | null;
   requestId: string;
 }
+
+export type RejectionCode =
+  'INVALID_JSON' | 'INVALID_PAYLOAD' | 'UNDECODABLE_BODY' | 'UNSUPPORTED_ENCODING' | 'PAYLOAD_TOO_LARGE';
 
 export type WebhookOutcome =
   | { accepted: true; body: Record<string, unknown> }
   | {
       accepted: false;
-      code: 'INVALID_JSON' | 'INVALID_PAYLOAD';
+      code: RejectionCode;
       reason: string;
       problems?: FieldProblem[];
       rejectedInputId: number;
@@ -25,6 +30,8 @@ export type WebhookOutcome =
 
 export interface WebhookDeps {
   pool: Pool;
+  /** The most a decompressed body may hold (WEBHOOK_BODY_LIMIT). */
+  maxBodyBytes: number;
   append: (observation: NewObservation) => Promise<StoredObservation>;
   processor: ObservationProcessor;
   onProcessorError: (observationId: number, error: unknown) => void;
@@ -33,30 +40,32 @@ export interface WebhookDeps {
 /**
  * Phase 1: everything that reaches this point is stored before it can be rejected. Valid envelopes become
  * observations (profile events `pending`, other event types `ignored`); anything else lands in rejected_inputs
- * with its bytes. Database errors propagate so the caller can answer 503.
+ * with its bytes: as received when they cannot be decompressed, else decompressed. Database errors propagate so
+ * the caller can answer 503.
  */
 export async function receiveWebhook(deps: WebhookDeps, request: WebhookRequest): Promise<WebhookOutcome> {
-  const reject = async (
-    code: 'INVALID_JSON' | 'INVALID_PAYLOAD',
-    reason: string,
-    problems?: FieldProblem[],
-  ) => {
+  const reject = async (code: RejectionCode, reason: string, body: Buffer, problems?: FieldProblem[]) => {
     const rejectedInputId = await recordRejectedInput(deps.pool, {
       endpoint: 'webhook',
       requestId: request.requestId,
       contentType: request.contentType,
-      body: request.body,
-      bodyBytes: request.body.length,
+      body,
+      bodyBytes: body.length,
       errorCode: code,
       reason: problems ? `${reason}: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}` : reason,
     });
     return { accepted: false as const, code, reason, problems, rejectedInputId };
   };
 
-  const parsed = parseJsonBody(request.body);
-  if (!parsed.ok) return reject(parsed.code, parsed.reason);
+  const decoded = request.contentEncoding
+    ? await decodeBody(request.body, request.contentEncoding, deps.maxBodyBytes)
+    : { ok: true as const, body: request.body };
+  if (!decoded.ok) return reject(decoded.code, decoded.reason, request.body);
+  const bytes = decoded.body;
+  const parsed = parseJsonBody(bytes);
+  if (!parsed.ok) return reject(parsed.code, parsed.reason, bytes);
   const read = readEnvelope(parsed.value);
-  if (!read.ok) return reject('INVALID_PAYLOAD', 'the webhook envelope is not valid', read.problems);
+  if (!read.ok) return reject('INVALID_PAYLOAD', 'the webhook envelope is not valid', bytes, read.problems);
 
   const { envelope } = read;
   const profileEvent = isProfileKind(envelope.type);
@@ -70,7 +79,7 @@ export async function receiveWebhook(deps: WebhookDeps, request: WebhookRequest)
     eventKey: key,
     requestId: request.requestId,
     payload: parsed.value,
-    rawBody: parsed.repaired ? request.body : null,
+    rawBody: parsed.repaired ? bytes : null,
     status: profileEvent ? 'pending' : 'ignored',
   });
 

@@ -30,9 +30,30 @@ async function boundedQuery<T extends object>(pool: Pool, sql: string): Promise<
   }
 }
 
+/**
+ * The query behind each database figure: each reads a partial index, the catalogue or a one-row table, so what a
+ * scrape costs follows the backlog, never the number of observations stored.
+ */
+export const FIGURE_QUERIES = {
+  // Only the unfinished statuses: their partial index keeps this proportional to the backlog, not the table.
+  observations: `SELECT kind, status, count(*)::float8 AS n
+                   FROM observations WHERE status IN ('pending', 'dead')
+                  GROUP BY kind, status`,
+  // Observations are never deleted, so the higher of the two is the fresher: the live-row count follows every
+  // insert but restarts from zero after a crash or pg_stat_reset(), reltuples survives both but lags.
+  observations_estimated: `SELECT greatest(reltuples::float8, pg_stat_get_live_tuples(oid)::float8) AS estimate
+                             FROM pg_class WHERE oid = to_regclass('observations')`,
+  // One count per partial index (resolved letters accumulate and are never read here).
+  dead_letters: `SELECT (SELECT count(*) FROM dead_letters WHERE status = 'pending')::float8 AS pending,
+                        (SELECT count(*) FROM dead_letters
+                          WHERE status = 'pending' AND next_attempt_at <= now())::float8 AS due,
+                        (SELECT count(*) FROM dead_letters WHERE status = 'failed')::float8 AS failed`,
+  scheduler_leader:
+    'SELECT instance_id, extract(epoch FROM now() - heartbeat_at)::float8 AS age FROM scheduler_leader',
+} as const;
+
 interface Collector<T extends object> {
-  name: string;
-  sql: string;
+  name: keyof typeof FIGURE_QUERIES;
   /** Clears the collector's gauges (before every read: a failed read leaves them empty, never stale). */
   reset(): void;
   apply(rows: T[]): void;
@@ -47,7 +68,7 @@ export interface DatabaseFigures {
   refresh(pool: Pool | null): Promise<void>;
 }
 
-/** Gauges read from the database at scrape time: observations, the dead-letter backlog, the scheduler leader. */
+/** Gauges read from the database at scrape time: the observation backlog and total, dead letters, the leader. */
 export function databaseFigures(registry: Registry): DatabaseFigures {
   const registers = [registry];
   const collectErrors = new Counter({
@@ -58,8 +79,17 @@ export function databaseFigures(registry: Registry): DatabaseFigures {
   });
   const observations = new Gauge({
     name: 'duxsoup_observations',
-    help: 'Observations stored, by event kind and status (pending, processed, skipped, dead, ignored)',
+    help:
+      'Observations waiting for Phase 2 (status pending) or failed in it (status dead), by event kind: exact, ' +
+      'counted on the partial index of unfinished observations. All statuses together: duxsoup_observations_estimated',
     labelNames: ['kind', 'status'] as const,
+    registers,
+  });
+  const observationsEstimated = new Gauge({
+    name: 'duxsoup_observations_estimated',
+    help:
+      'Observations stored, every kind and status: an ESTIMATE, the higher of pg_class.reltuples (as of the last ' +
+      "(auto)VACUUM / ANALYZE) and the statistics system's live-row count (follows inserts within seconds)",
     registers,
   });
   const deadLetters = new Gauge({
@@ -88,18 +118,20 @@ export function databaseFigures(registry: Registry): DatabaseFigures {
   const collectors = [
     collector<{ kind: string; status: string; n: number }>({
       name: 'observations',
-      sql: 'SELECT kind, status, count(*)::float8 AS n FROM observations GROUP BY kind, status',
       reset: () => observations.reset(),
       apply: (rows) => {
         for (const row of rows) observations.set({ kind: row.kind, status: row.status }, row.n);
       },
     }),
+    collector<{ estimate: number }>({
+      name: 'observations_estimated',
+      reset: () => observationsEstimated.reset(),
+      apply: ([row]) => {
+        if (row) observationsEstimated.set(row.estimate);
+      },
+    }),
     collector<{ pending: number; due: number; failed: number }>({
       name: 'dead_letters',
-      sql: `SELECT count(*) FILTER (WHERE status = 'pending')::float8 AS pending,
-                   count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= now())::float8 AS due,
-                   count(*) FILTER (WHERE status = 'failed')::float8 AS failed
-              FROM dead_letters WHERE status <> 'resolved'`,
       reset: () => deadLetters.reset(),
       apply: ([row]) => {
         for (const state of ['pending', 'due', 'failed'] as const)
@@ -108,7 +140,6 @@ export function databaseFigures(registry: Registry): DatabaseFigures {
     }),
     collector<{ instance_id: string; age: number }>({
       name: 'scheduler_leader',
-      sql: 'SELECT instance_id, extract(epoch FROM now() - heartbeat_at)::float8 AS age FROM scheduler_leader',
       reset: () => {
         leader.reset();
         leaderInfo.reset();
@@ -130,7 +161,7 @@ export function databaseFigures(registry: Registry): DatabaseFigures {
           figure.reset();
           if (!pool) return;
           try {
-            figure.apply(await boundedQuery(pool, figure.sql));
+            figure.apply(await boundedQuery(pool, FIGURE_QUERIES[figure.name]));
           } catch {
             collectErrors.inc({ collector: figure.name });
           }

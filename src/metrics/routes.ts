@@ -57,6 +57,8 @@ export function toOpenApiPath(path: string): string {
 export interface RouteMatcher {
   /** The pattern of the first route matching the method and path (GET routes also answer HEAD), or null. */
   match(method: string, path: string): string | null;
+  /** The methods some route answers on this path, as an `Allow` header lists them: upper case, sorted. */
+  allowedMethods(path: string): string[];
 }
 
 /** Matches request paths against the mounted routes the way Express does (case-insensitive, trailing slash). */
@@ -72,6 +74,13 @@ export function routeMatcher(routes: readonly MountedRoute[]): RouteMatcher {
     match(method, path) {
       const wanted = method.toLowerCase() === 'head' ? ['head', 'get'] : [method.toLowerCase()];
       return compiled.find((route) => wanted.includes(route.method) && route.regex.test(path))?.path ?? null;
+    },
+    allowedMethods(path) {
+      const methods = new Set(
+        compiled.filter((route) => route.regex.test(path)).map((route) => route.method),
+      );
+      if (methods.has('get')) methods.add('head');
+      return [...methods].map((method) => method.toUpperCase()).sort();
     },
   };
 }

@@ -6,8 +6,8 @@ import { extractCompanyRef } from './company-ref';
 import type { PersonFields } from './fields';
 import { extractPersonFields } from './fields';
 import type { ParsedLocation } from './location';
-import { leadContribution } from '../sources/leads/contribution'; // leads (issue 5)
-import { hubspotContribution } from '../sources/hubspot/contribution'; // hubspot (issue 6)
+import { leadContribution } from '../sources/leads/contribution';
+import { hubspotContribution } from '../sources/hubspot/contribution';
 
 /** What one stored observation says, per entity kind, in the shape the folds consume. */
 export interface Contribution {
@@ -54,8 +54,8 @@ export const LOCATION_FIELD_GROUPS: readonly (readonly string[])[] = [
 ];
 
 export function contributionOf(observation: ObservationRecord, options: ContributionOptions): Contribution {
-  if (observation.source === 'lead') return leadContribution(observation, options); // leads (issue 5)
-  if (observation.source === 'hubspot') return hubspotContribution(observation, options); // hubspot (issue 6)
+  if (observation.source === 'lead') return leadContribution(observation, options);
+  if (observation.source === 'hubspot') return hubspotContribution(observation, options);
   const data = dataOf(observation);
   const fields = extractPersonFields(data, { defaultPhoneCountry: options.defaultPhoneCountry });
   return {

@@ -13,8 +13,8 @@ import { deriveMetrics } from './derived';
 import type { Role } from './fields';
 import { normaliseCompanyName } from './company-ref';
 import { parseLocation } from './location';
-import type { PersonHubspotContact } from '../sources/hubspot/reads'; // hubspot (issue 6)
-import { hubspotContactsOfPerson } from '../sources/hubspot/reads'; // hubspot (issue 6)
+import type { PersonHubspotContact } from '../sources/hubspot/reads';
+import { hubspotContactsOfPerson } from '../sources/hubspot/reads';
 
 const JOB_CHANGE = jobChangeStatusSql('p.id');
 
@@ -28,8 +28,8 @@ export interface PersonView {
   derived: Record<string, unknown>;
   mergedFrom?: string[];
   redirectedFrom?: string;
-  leads?: Record<string, unknown>[]; // leads (issue 5)
-  hubspot?: { contacts: PersonHubspotContact[] }; // hubspot (issue 6)
+  leads?: Record<string, unknown>[];
+  hubspot?: { contacts: PersonHubspotContact[] };
 }
 
 /** Every alias key a free-form value could be: URLs, ids, emails, usernames, or the value as stored. */
@@ -157,7 +157,7 @@ export async function loadPerson(
   };
   if (row.merged_from && row.merged_from.length > 0) view.mergedFrom = row.merged_from;
   if (found.redirectedFrom) view.redirectedFrom = found.redirectedFrom;
-  // leads (issue 5): the leads that resolved to this person, newest first (details: GET /api/leads/:id)
+  // The leads that resolved to this person, newest first (details: GET /api/leads/:id).
   const leads = await pool.query<Record<string, unknown>>(
     `SELECT l.id, l.status, l.created_at AS "createdAt", l.assigned_to AS "assignedTo", l.email,
             l.first_name AS "firstName", l.last_name AS "lastName", l.phone, l.country, l.offer, l.sourcetype
@@ -167,12 +167,10 @@ export async function loadPerson(
     [row.id],
   );
   if (leads.rows.length > 0) view.leads = leads.rows; // like mergedFrom: present only when there are some
-  // end leads (issue 5)
-  // hubspot (issue 6): the HubSpot contacts linked to this person (alias hubspot_contact_id), with their deals;
-  // present only when there are some
+  // The HubSpot contacts linked to this person (alias hubspot_contact_id), with their deals; present only when there
+  // are some.
   const hubspotContacts = await hubspotContactsOfPerson(pool, row.id);
   if (hubspotContacts.length > 0) view.hubspot = { contacts: hubspotContacts };
-  // end hubspot (issue 6)
   return view;
 }
 

@@ -149,6 +149,7 @@ export function registerWebhook(registry: OpenAPIRegistry): void {
       'AUTH_NOT_CONFIGURED',
       'PAYLOAD_TOO_LARGE',
       'UNSUPPORTED_ENCODING',
+      'UNDECODABLE_BODY',
       'RATE_LIMITED',
       'AUTH_RATE_LIMITED',
       'DATABASE_UNAVAILABLE',

@@ -178,16 +178,18 @@ async function replayUnmerge(
   decision: DecisionRow,
   settings: FoldSettings,
 ): Promise<ReplayOutcome> {
+  // Only a merge into the decision's survivor joins its persons (a rebuild gives that merge the same survivor); a
+  // merge of one of them into somebody else since is no business of this decision, nor does it join them.
   const { rows } = await client.query<{ id: number }>(
     `SELECT id FROM merges
-      WHERE entity = 'person' AND rolled_back_at IS NULL AND merged_ids && $1::uuid[]
+      WHERE entity = 'person' AND rolled_back_at IS NULL AND survivor_id = $2 AND merged_ids && $1::uuid[]
       ORDER BY id DESC LIMIT 1`,
-    [decision.person_ids],
+    [decision.person_ids, decision.survivor_id],
   );
   const merge = rows[0];
   if (!merge) {
     const apart = await client.query<{ apart: boolean }>(
-      `SELECT count(*) = $2 AS apart FROM persons WHERE id = ANY($1::uuid[]) AND merged_into IS NULL`,
+      `SELECT count(DISTINCT COALESCE(merged_into, id)) = $2 AS apart FROM persons WHERE id = ANY($1::uuid[])`,
       [[decision.survivor_id, ...decision.person_ids], decision.person_ids.length + 1],
     );
     return apart.rows[0]!.apart
