@@ -77,6 +77,18 @@ interface Separation {
   persons: ReadonlySet<string>;
 }
 
+/**
+ * The owners of a list of identifiers (`kindsParam`, `valuesParam`: parallel text[] parameters), as a FROM item
+ * with columns `kind`, `value` and `owner`. One index probe per identifier whatever the statistics: a plain join of
+ * the alias table to unnest() was planned, in generic plans made while the table was small, as a hash join over a
+ * sequential scan of the whole table.
+ */
+export function aliasOwnersSql(spec: EntitySpec, kindsParam: string, valuesParam: string): string {
+  return `unnest(${kindsParam}::text[], ${valuesParam}::text[]) AS wanted(kind, value)
+    CROSS JOIN LATERAL (SELECT ${spec.aliasColumn} AS owner FROM ${spec.aliasTable}
+                         WHERE kind = wanted.kind AND value = wanted.value LIMIT 1) AS owned`;
+}
+
 export function entityId(namespace: string, spec: EntitySpec, alias: AliasInput): string {
   const prefix = spec.entity === 'person' ? '' : `${spec.entity}:`;
   return uuidv5(`${prefix}${alias.kind}:${alias.value}`, namespace);
@@ -172,9 +184,7 @@ async function lockMatchedEntities(
 ): Promise<MatchedEntity[]> {
   for (let attempt = 0; attempt < 5; attempt += 1) {
     const found = await client.query<{ id: string }>(
-      `SELECT DISTINCT a.${spec.aliasColumn} AS id
-         FROM ${spec.aliasTable} a
-         JOIN unnest($1::text[], $2::text[]) AS wanted(kind, value) ON a.kind = wanted.kind AND a.value = wanted.value`,
+      `SELECT DISTINCT owned.owner AS id FROM ${aliasOwnersSql(spec, '$1', '$2')}`,
       [aliases.map((alias) => alias.kind), aliases.map((alias) => alias.value)],
     );
     const ids = found.rows.map((row) => row.id);

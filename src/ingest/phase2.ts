@@ -4,6 +4,7 @@ import type { Pool, PoolClient } from '../db/pool';
 import { isDatabaseUnavailable, withTransaction } from '../db/pool';
 import type { AliasInput, Resolution } from '../identity/resolver';
 import {
+  aliasOwnersSql,
   compatible,
   COMPANY_SPEC,
   entityId,
@@ -93,15 +94,12 @@ const FAST_READ = `
                    'hard', (SELECT json_agg(json_build_object('kind', h.kind, 'value', h.value))
                               FROM person_aliases h WHERE h.person_id = p.id AND h.kind = ANY($4::text[]))))
             FROM persons p
-           WHERE p.id IN (SELECT a.person_id FROM person_aliases a
-                            JOIN unnest($2::text[], $3::text[]) AS w(kind, value)
-                              ON a.kind = w.kind AND a.value = w.value)) AS persons,
+           WHERE p.id IN (SELECT owned.owner FROM ${aliasOwnersSql(PERSON_SPEC, '$2', '$3')})) AS persons,
          (SELECT json_agg(json_build_object('id', m.id, 'aliases', m.aliases, 'anchor', m.anchor))
-            FROM (SELECT a.company_id AS id, count(*)::int AS aliases, min(c.anchor_observation_id) AS anchor
-                    FROM company_aliases a
-                    JOIN companies c ON c.id = a.company_id
-                    JOIN unnest($5::text[], $6::text[]) AS w(kind, value) ON a.kind = w.kind AND a.value = w.value
-                   GROUP BY a.company_id) AS m) AS companies
+            FROM (SELECT owned.owner AS id, count(*)::int AS aliases, min(c.anchor_observation_id) AS anchor
+                    FROM ${aliasOwnersSql(COMPANY_SPEC, '$5', '$6')}
+                    JOIN companies c ON c.id = owned.owner
+                   GROUP BY owned.owner) AS m) AS companies
     FROM observations o WHERE o.id = $1`;
 
 /** Phase 2 writes derived state: see migration 015 for why it commits asynchronously. */
@@ -382,11 +380,10 @@ export class Phase2Processor implements ObservationProcessor {
     }));
     if (aliases.length === 0) return null;
     const known = await this.pool.query<{ id: string; aliases: number; anchor: number }>(
-      `SELECT a.company_id AS id, count(*)::int AS aliases, min(c.anchor_observation_id) AS anchor
-         FROM company_aliases a
-         JOIN companies c ON c.id = a.company_id
-         JOIN unnest($1::text[], $2::text[]) AS wanted(kind, value) ON a.kind = wanted.kind AND a.value = wanted.value
-        GROUP BY a.company_id`,
+      `SELECT owned.owner AS id, count(*)::int AS aliases, min(c.anchor_observation_id) AS anchor
+         FROM ${aliasOwnersSql(COMPANY_SPEC, '$1', '$2')}
+         JOIN companies c ON c.id = owned.owner
+        GROUP BY owned.owner`,
       [aliases.map((alias) => alias.kind), aliases.map((alias) => alias.value)],
     );
     // An older observation than the company's anchor must take the full path: it may re-anchor the company.
