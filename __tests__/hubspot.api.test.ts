@@ -150,7 +150,17 @@ describe('reads of the mirror', () => {
       nextSkip: 15,
     });
     expect(Object.keys(page.body.data[0]).sort()).toEqual(
-      ['createdAt', 'email', 'firstname', 'id', 'lastname', 'status', 'updatedAt', 'url'].sort(),
+      [
+        'createdAt',
+        'email',
+        'firstname',
+        'id',
+        'lastname',
+        'mergedInto',
+        'status',
+        'updatedAt',
+        'url',
+      ].sort(),
     );
     const one = standIn.get('contacts', made.contacts[7]!)!;
     const byEmail = await read(

@@ -14,6 +14,7 @@ import { startScheduler } from './jobs/scheduler';
 import { startExportWorker } from './exports';
 import { refreshQueuedEntities } from './snapshots/refresh';
 import { redriveLeads } from './sources/leads'; // issue 5
+import { HubspotRunRegistry } from './sources/hubspot';
 import type { Logger } from './logger';
 import { createLogger } from './logger';
 
@@ -36,7 +37,8 @@ function main(): void {
   warnAboutSecrets(config, logger);
 
   const database = new DatabaseState(databaseMode(config));
-  const context: AppContext = { config, logger, database, processor: deferredProcessor };
+  const hubspotRuns = new HubspotRunRegistry();
+  const context: AppContext = { config, logger, database, processor: deferredProcessor, hubspotRuns };
   const server = createApp(context).listen(config.PORT, config.HOST, () =>
     logger.info('listening', { port: config.PORT, host: config.HOST, database: database.mode }),
   );
@@ -109,7 +111,12 @@ function main(): void {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
+    // HubSpot runs started over HTTP outlive their requests: stop them at a page boundary while requests drain.
+    const hubspotDrained = hubspotRuns.drain(config.SHUTDOWN_TIMEOUT_MS).then((report) => {
+      if (report.runIds.length > 0) logger.info('hubspot runs stopped', { ...report });
+    });
     await closeServer(server, config.SHUTDOWN_TIMEOUT_MS);
+    await hubspotDrained;
     await stopLoops();
     await opening;
     database.pool = null;

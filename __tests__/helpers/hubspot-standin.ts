@@ -9,10 +9,15 @@
  *   integer `after`, 400 when `after + limit` passes the 10 000 cap).
  * - Associations v4: batch read (<= 1000 inputs, per-input paging, 207 NO_ASSOCIATIONS_FOUND), writes (default and
  *   labelled PUT, DELETE), visible from both directions, hidden when either side is archived.
+ * - Contact merge (`POST /crm/v3/objects/contacts/merge`): the loser vanishes from list, search and batch read, a GET
+ *   of its id answers the primary, its links move to the primary, and the primary's hs_merged_object_ids /
+ *   hs_calculated_merged_vids name it (and whatever had been merged into it); the primary's modified date moves.
+ *   Optionally the loser lingers in search results for a while (a search index catching up).
  * - Bearer auth (401 INVALID_AUTHENTICATION), JSON bodies with `application/json;charset=utf-8` everywhere, the
  *   rate-limit headers, the ten-secondly and search-secondly limits with HubSpot's exact 429 bodies, an optional
  *   daily budget, optional Retry-After.
- * - Test controls, in process or under `/__stub/`: seed (deterministic ids and timestamps from a seed), reset,
+ * - Test controls, in process or under `/__stub/`: seed (deterministic ids and timestamps from a seed), reset, merge
+ *   (optionally leaving the loser out of one of the two merge properties, as HubSpot sometimes does),
  *   scripted faults (the next N calls on a route answer 429 / 500 / 502 / time out / are slow), the request log,
  *   the clock, the limits, an indexing lag (records written appear in search later).
  */
@@ -54,6 +59,8 @@ const SCHEMA: Record<ObjectType, readonly string[]> = {
     'hs_linkedin_url',
     'linkedinbio',
     'linkedin_seniority',
+    'hs_merged_object_ids',
+    'hs_calculated_merged_vids',
     'createdate',
     'lastmodifieddate',
     'hs_object_id',
@@ -106,7 +113,14 @@ const SEARCHABLE: Record<ObjectType, readonly string[]> = {
   companies: ['name', 'domain', 'website', 'phone'],
   deals: ['dealname'],
 };
-const READ_ONLY = new Set(['hs_object_id', 'createdate', 'lastmodifieddate', 'hs_lastmodifieddate']);
+const READ_ONLY = new Set([
+  'hs_object_id',
+  'createdate',
+  'lastmodifieddate',
+  'hs_lastmodifieddate',
+  'hs_merged_object_ids',
+  'hs_calculated_merged_vids',
+]);
 const DATETIME = new Set(['createdate', 'lastmodifieddate', 'hs_lastmodifieddate', 'closedate']);
 const NUMBER = new Set(['hs_object_id', 'amount', 'numberofemployees']);
 const ENUMERATION = new Set(['lifecyclestage', 'hs_lead_status', 'dealstage', 'pipeline']);
@@ -225,6 +239,14 @@ export interface LoggedRequest {
   at: number;
 }
 
+/** The two properties HubSpot records a contact merge in. */
+export type MergeProperty = 'hs_merged_object_ids' | 'hs_calculated_merged_vids';
+
+export interface MergeOptions {
+  /** Leave the loser (not what was merged into it) out of this property of the primary. */
+  omitFrom?: MergeProperty;
+}
+
 export interface GenerateSpec {
   contacts?: number;
   companies?: number;
@@ -323,6 +345,8 @@ export class HubspotStandIn {
   toObjectIdAsString: boolean;
   /** Records written from now on appear in search this many (real) milliseconds later. */
   indexingLagMs = 0;
+  /** Merged contacts stay in search results (as their last version) this many real ms after the merge. */
+  mergedLingerMs = 0;
   /** How far the fake clock moves per write (0: writes share one modified date, like a bulk import). */
   stepMs: number;
 
@@ -331,6 +355,10 @@ export class HubspotStandIn {
   private readonly objects = new Map<ObjectType, Map<string, StoredObject>>();
   /** `${type}:${id}` -> `${toType}:${toId}` -> type ids. */
   private readonly links = new Map<string, Map<string, Set<number>>>();
+  /** Merged contact id -> the contact it now lives in. */
+  private readonly mergedContacts = new Map<string, string>();
+  /** Merged contacts search still returns (see mergedLingerMs), until a real time. */
+  private readonly lingering = new Map<string, { record: StoredObject; until: number }>();
   private nextIds!: Record<ObjectType, number>;
   private now!: number;
   private random!: () => number;
@@ -373,6 +401,8 @@ export class HubspotStandIn {
   reset(): void {
     for (const type of OBJECT_TYPES) this.objects.set(type, new Map());
     this.links.clear();
+    this.mergedContacts.clear();
+    this.lingering.clear();
     this.nextIds = { contacts: ID_BASE.contacts, companies: ID_BASE.companies, deals: ID_BASE.deals };
     this.now = this.options.startTime ?? Date.UTC(2024, 0, 1);
     this.random = prng(this.options.seed ?? 1);
@@ -469,6 +499,60 @@ export class HubspotStandIn {
     this.stamp(record, this.tick(), false);
     this.version += 1;
     return record;
+  }
+
+  /**
+   * Merges contact `loserId` into `primaryId` as HubSpot does: the loser is gone (not archived; a GET of its id
+   * answers the primary), its links move to the primary, and the primary's hs_merged_object_ids ("id;id") and
+   * hs_calculated_merged_vids ("id:epoch;id:epoch") gain the loser and whatever had been merged into it. The
+   * primary's modified date moves. `omitFrom` leaves the loser itself out of one property.
+   */
+  merge(primaryId: string, loserId: string, options: MergeOptions = {}): StoredObject {
+    const contacts = this.table('contacts');
+    const primary = contacts.get(primaryId);
+    const loser = contacts.get(loserId);
+    if (!primary || !loser || primary.archived || loser.archived) {
+      throw new HubspotError(404, 'OBJECT_NOT_FOUND', 'Object not found.  objectId are usually numeric.');
+    }
+    if (primaryId === loserId)
+      throw new HubspotError(400, 'VALIDATION_ERROR', 'Cannot merge an object with itself.');
+    const at = this.tick();
+    const split = (value: string | null | undefined) =>
+      (value ?? '').split(';').filter((part) => part !== '');
+    const ids = split(primary.properties.hs_merged_object_ids);
+    const vids = split(primary.properties.hs_calculated_merged_vids);
+    if (options.omitFrom !== 'hs_merged_object_ids') ids.push(loserId);
+    if (options.omitFrom !== 'hs_calculated_merged_vids') vids.push(`${loserId}:${at}`);
+    ids.push(...split(loser.properties.hs_merged_object_ids));
+    vids.push(...split(loser.properties.hs_calculated_merged_vids));
+    primary.properties.hs_merged_object_ids = ids.length > 0 ? [...new Set(ids)].join(';') : null;
+    primary.properties.hs_calculated_merged_vids = vids.length > 0 ? [...new Set(vids)].join(';') : null;
+    const loserKey = `contacts:${loserId}`;
+    for (const [target, types] of this.links.get(loserKey) ?? []) {
+      const [toType, toId] = target.split(':') as [ObjectType, string];
+      for (const typeId of types) {
+        this.linkSet('contacts', primaryId, toType, toId).add(typeId);
+        this.linkSet(toType, toId, 'contacts', primaryId).add(ASSOCIATION_TYPES[typeId]!.inverse);
+      }
+      this.links.get(target)?.delete(loserKey);
+    }
+    this.links.delete(loserKey);
+    if (this.mergedLingerMs > 0) {
+      const copy: StoredObject = { ...loser, properties: { ...loser.properties } };
+      this.lingering.set(loserId, { record: copy, until: Date.now() + this.mergedLingerMs });
+    }
+    contacts.delete(loserId);
+    for (const [merged, into] of this.mergedContacts)
+      if (into === loserId) this.mergedContacts.set(merged, primaryId);
+    this.mergedContacts.set(loserId, primaryId);
+    this.stamp(primary, at, false);
+    this.version += 1;
+    return primary;
+  }
+
+  /** The contact a merged contact id now lives in (null when the id was never merged). */
+  survivorOf(id: string): string | null {
+    return this.mergedContacts.get(id) ?? null;
   }
 
   get(type: ObjectType, id: string): StoredObject | undefined {
@@ -842,11 +926,27 @@ export class HubspotStandIn {
       return { status: 201, body: this.view(created, Object.keys(created.properties)) };
     }
     if (rest === 'search' && method === 'POST') return { status: 200, body: this.search(type, body) };
+    if (rest === 'merge' && method === 'POST' && type === 'contacts') {
+      const input = (body ?? {}) as { primaryObjectId?: unknown; objectIdToMerge?: unknown };
+      const idText = (value: unknown) =>
+        (typeof value === 'string' || typeof value === 'number') && /^\d+$/.test(String(value))
+          ? String(value)
+          : null;
+      const primaryId = idText(input.primaryObjectId);
+      const loserId = idText(input.objectIdToMerge);
+      if (primaryId === null || loserId === null) {
+        throw new HubspotError(400, 'VALIDATION_ERROR', 'primaryObjectId and objectIdToMerge are required.');
+      }
+      const merged = this.merge(primaryId, loserId);
+      return { status: 200, body: this.view(merged, Object.keys(merged.properties)) };
+    }
     const batch = /^batch\/(read|create|update|upsert|archive)$/.exec(rest);
     if (batch && method === 'POST') return this.batch(type, batch[1]!, body, archived);
     if (/^[^/]+$/.test(rest)) {
       const id = this.resolveId(type, rest, query.idProperty?.[0]);
-      const record = id ? this.table(type).get(id) : undefined;
+      // A merged contact's id answers the contact it was merged into.
+      const survivor = id !== null && type === 'contacts' ? this.mergedContacts.get(id) : undefined;
+      const record = id ? this.table(type).get(survivor ?? id) : undefined;
       if (!record || record.archived !== (method === 'GET' && archived)) {
         throw new HubspotError(404, 'OBJECT_NOT_FOUND', 'Object not found.  objectId are usually numeric.');
       }
@@ -949,7 +1049,15 @@ export class HubspotStandIn {
     const needle = text.trim().toLowerCase();
     const found: StoredObject[] = [];
     let validUntil = Infinity;
-    for (const record of this.table(type).values()) {
+    const lingering: StoredObject[] = [];
+    if (type === 'contacts') {
+      for (const { record, until } of this.lingering.values()) {
+        if (until <= realNow) continue;
+        validUntil = Math.min(validUntil, until);
+        lingering.push(record);
+      }
+    }
+    for (const record of [...this.table(type).values(), ...lingering]) {
       if (record.archived) continue;
       if (record.searchableFrom > realNow) {
         validUntil = Math.min(validUntil, record.searchableFrom);
@@ -1269,6 +1377,17 @@ export class HubspotStandIn {
     }
     if (method === 'POST' && path === '/__stub/seed') {
       return { status: 200, body: this.generate(input) };
+    }
+    if (method === 'POST' && path === '/__stub/merge') {
+      try {
+        const merged = this.merge(String(input.primaryObjectId), String(input.objectIdToMerge), {
+          omitFrom: input.omitFrom as MergeProperty | undefined,
+        });
+        return { status: 200, body: this.view(merged, Object.keys(merged.properties)) };
+      } catch (error) {
+        if (error instanceof HubspotError) return errorAnswer(error);
+        throw error;
+      }
     }
     if (method === 'POST' && path === '/__stub/faults') {
       this.fault(input as unknown as FaultSpec);

@@ -5,11 +5,12 @@ import type { AppContext } from '../context';
 import type { JobName } from '../sources/hubspot';
 import {
   hubspotClientFromConfig,
+  HubspotRunRegistry,
   JOB_NAMES,
   loadRun,
   recentRuns,
   RunInProgressError,
-  startRun,
+  ShuttingDownError,
   syncSettingsFromConfig,
 } from '../sources/hubspot';
 import { adminAccess } from './admin-auth';
@@ -37,20 +38,23 @@ const RUNS_LIMIT = 50;
  * HubSpot ETL triggers (admin secret): `POST /etl/hubspot/{job}` starts a run in the background and answers
  * 202 `{runId}` (409 HUBSPOT_RUN_IN_PROGRESS while one runs); `GET /etl/hubspot/runs/:id` tells how it went,
  * `GET /etl/hubspot/runs` lists the latest. `POST /etl/hubspot/push` is a dry run unless `{"execute": true}`
- * (or `?execute=true`); its run's `result` holds the changes.
+ * (or `?execute=true`); its run's `result` holds the changes. Runs are tracked in `context.hubspotRuns`: on
+ * shutdown they are stopped at a page boundary and awaited, and a trigger during the drain answers 503
+ * SHUTTING_DOWN.
  */
 export function etlHubspotRouter(context: AppContext): Router {
   const router = Router();
   router.use('/etl/hubspot', requireDatabase(context.database), ...adminAccess(context.config));
   const pool = () => context.database.pool!;
   const jsonBody = express.json({ limit: '16kb' });
+  const runs = (context.hubspotRuns ??= new HubspotRunRegistry());
 
   for (const [path, job] of TRIGGERS) {
     router.post(`/etl/hubspot/${path}`, jsonBody, async (req, res) => {
       const execute = job === 'push' ? executeOf(req) : undefined;
       if (!context.config.HUBSPOT_TOKEN) throw new ApiError('HUBSPOT_NOT_CONFIGURED');
       try {
-        const started = await startRun(
+        const started = await runs.start(
           {
             pool: pool(),
             client: hubspotClientFromConfig(context.config, context.logger),
@@ -74,6 +78,7 @@ export function etlHubspotRouter(context: AppContext): Router {
         if (error instanceof RunInProgressError) {
           throw new ApiError('HUBSPOT_RUN_IN_PROGRESS', error.message, { job, runId: error.runId });
         }
+        if (error instanceof ShuttingDownError) throw new ApiError('SHUTTING_DOWN', error.message);
         throw error;
       }
     });

@@ -3,7 +3,14 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context';
 import type { HubspotObjectType, ListFilters } from '../sources/hubspot';
-import { FILTERS, getRecord, listRecords, OBJECT_TYPES } from '../sources/hubspot';
+import {
+  FILTERS,
+  getRecord,
+  listRecords,
+  OBJECT_TYPES,
+  statusesOf,
+  survivorOfContact,
+} from '../sources/hubspot';
 import { requireDatabase } from './database-guard';
 import { ApiError } from './errors';
 import { readAccess } from './read-access';
@@ -20,8 +27,10 @@ const COMMON_PARAMETERS = ['limit', 'skip', 'status', 'updatedFrom', 'updatedTo'
 
 /**
  * The HubSpot mirror (API key): `GET /api/hubspot/{contacts,companies,deals}` (filters on the main columns,
- * `status=active|archived`, `updatedFrom` / `updatedTo` on HubSpot's modified date, `limit` / `skip`), and
- * `GET /api/hubspot/{type}/:hubspotId` with association summaries.
+ * `status=active|archived` (contacts: `|merged`; merged contacts are listed only then), `updatedFrom` /
+ * `updatedTo` on HubSpot's modified date, `limit` / `skip`), and `GET /api/hubspot/{type}/:hubspotId` with
+ * association summaries. A merged contact's own id answers its row (status MERGED, `mergedInto`); a merged id we
+ * never held a row for answers 404 with `details.mergedInto`.
  */
 export function hubspotRouter(context: AppContext): Router {
   const router = Router();
@@ -50,7 +59,13 @@ export function hubspotRouter(context: AppContext): Router {
 
     router.get(`/hubspot/${type}/:hubspotId`, async (req, res) => {
       const record = await getRecord(pool(), type, req.params.hubspotId);
-      if (!record) throw new ApiError('NOT_FOUND', `No such HubSpot ${SINGULAR[type]}`);
+      if (!record) {
+        const mergedInto = type === 'contacts' ? await survivorOfContact(pool(), req.params.hubspotId) : null;
+        if (mergedInto !== null) {
+          throw new ApiError('NOT_FOUND', `HubSpot merged this contact into ${mergedInto}`, { mergedInto });
+        }
+        throw new ApiError('NOT_FOUND', `No such HubSpot ${SINGULAR[type]}`);
+      }
       res.json({ success: true, data: record });
     });
   }
@@ -75,9 +90,15 @@ function filtersOf(req: Request, type: HubspotObjectType): ListFilters {
   const filters: ListFilters = { exact: {} };
   const status = single(req, 'status');
   if (status !== undefined) {
-    if (!/^(active|archived)$/i.test(status))
-      throw new ApiError('INVALID_REQUEST', 'status must be active or archived');
-    filters.status = status.toUpperCase() as 'ACTIVE' | 'ARCHIVED';
+    const statuses = statusesOf(type);
+    const wanted = statuses.find((known) => known === status.toUpperCase());
+    if (!wanted) {
+      throw new ApiError(
+        'INVALID_REQUEST',
+        `status must be ${statuses.map((known) => known.toLowerCase()).join(' or ')}`,
+      );
+    }
+    filters.status = wanted;
   }
   const from = single(req, 'updatedFrom');
   const to = single(req, 'updatedTo');

@@ -18,6 +18,14 @@ import { SECURITY } from './security';
 import { z } from './zod';
 
 const RecordStatus = z.enum(['ACTIVE', 'ARCHIVED']);
+const ContactStatus = z.enum(['ACTIVE', 'ARCHIVED', 'MERGED']).openapi({
+  description:
+    'MERGED: HubSpot merged this contact into `mergedInto` (it is gone from HubSpot; not listed by default)',
+});
+const MergedInto = NullableText.openapi({
+  description: 'The surviving contact, when MERGED',
+  example: '100001',
+});
 const common = {
   id: z.string().openapi({ description: 'The HubSpot id', example: '100005' }),
   status: RecordStatus,
@@ -48,6 +56,8 @@ const LinkedContact = z.strictObject({
 const LIST_ITEMS: Record<HubspotObjectType, z.ZodType> = {
   contacts: z.strictObject({
     ...common,
+    status: ContactStatus,
+    mergedInto: MergedInto,
     email: NullableText,
     firstname: NullableText,
     lastname: NullableText,
@@ -61,6 +71,11 @@ const DETAILS: Record<HubspotObjectType, z.ZodType> = {
     .strictObject({
       ...common,
       ...detail,
+      status: ContactStatus,
+      mergedInto: MergedInto,
+      mergedFrom: z
+        .array(z.string())
+        .openapi({ description: 'The contacts HubSpot merged into this one (their ids answer MERGED)' }),
       email: NullableText,
       firstname: NullableText,
       lastname: NullableText,
@@ -134,7 +149,9 @@ const Run = z
     options: z.record(z.string(), z.unknown()),
     startedAt: Timestamp,
     finishedAt: NullableTimestamp,
-    outcome: z.enum(['running', 'success', 'partial', 'failed']),
+    outcome: z.enum(['running', 'success', 'partial', 'failed', 'interrupted']).openapi({
+      description: 'interrupted: stopped after its last saved page (shutdown); the next run resumes there',
+    }),
     counts: z.record(z.string(), z.number()),
     error: NullableText,
     result: z.unknown().openapi({ description: 'push: the changes (dry run) or what was sent' }),
@@ -171,7 +188,15 @@ export function registerHubspot(registry: OpenAPIRegistry): void {
       request: {
         query: z.strictObject({
           ...filters,
-          status: z.enum(['active', 'archived']).optional(),
+          status: (type === 'contacts'
+            ? z.enum(['active', 'archived', 'merged'])
+            : z.enum(['active', 'archived'])
+          )
+            .optional()
+            .openapi({
+              description:
+                type === 'contacts' ? 'Default: every contact but merged ones' : 'Default: every record',
+            }),
           updatedFrom: z
             .string()
             .optional()
@@ -223,7 +248,8 @@ export function registerHubspot(registry: OpenAPIRegistry): void {
         : `Start the HubSpot sync job ${job}`,
       description:
         'Starts a run in the background (one at a time per job); poll GET /etl/hubspot/runs/{id}. 409 ' +
-        'HUBSPOT_NOT_CONFIGURED without HUBSPOT_TOKEN.',
+        'HUBSPOT_NOT_CONFIGURED without HUBSPOT_TOKEN; 503 SHUTTING_DOWN while the service stops (its runs end ' +
+        '`interrupted` at a page boundary).',
       security: SECURITY.admin,
       request: push
         ? {
@@ -253,6 +279,7 @@ export function registerHubspot(registry: OpenAPIRegistry): void {
         'INVALID_REQUEST',
         'HUBSPOT_NOT_CONFIGURED',
         'HUBSPOT_RUN_IN_PROGRESS',
+        'SHUTTING_DOWN',
       ],
     });
   }

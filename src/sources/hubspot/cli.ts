@@ -2,8 +2,9 @@
 /**
  * The HubSpot ETL runner: `node dist/sources/hubspot/cli.js <command> [--execute] [--json] [--verbose]`
  * (npm run etl, etl:contacts, ...). Prints one progress line per page on stderr and a summary on stdout; exit
- * code 0 when every run succeeded, 2 when one ended `partial` (some records failed), 1 when one failed, the job
- * was already running, or the command is unknown.
+ * code 0 when every run succeeded, 2 when one ended `partial` (some records failed), 1 when one failed or was
+ * interrupted (Ctrl-C: it stops after the current page, and the next run resumes there), the job was already
+ * running, or the command is unknown.
  */
 import fs from 'node:fs';
 import { loadConfig } from '../../config';
@@ -109,7 +110,7 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
 
 function exitCode(entries: SequenceEntry[]): number {
   const outcomes = entries.map((entry) => ('outcome' in entry ? entry.outcome : 'skipped'));
-  if (outcomes.includes('failed')) return EXIT_FAILED;
+  if (outcomes.includes('failed') || outcomes.includes('interrupted')) return EXIT_FAILED;
   if (outcomes.includes('partial')) return EXIT_PARTIAL;
   return EXIT_OK;
 }

@@ -14,6 +14,7 @@ import type { ParsedLocation } from '../../snapshots/location';
 import { parseLocation } from '../../snapshots/location';
 import { asRecord, readOwn } from '../../snapshots/normalise';
 import type { UnknownRecord } from '../../snapshots/normalise';
+import { MERGED_IDS_PROPERTY, mergedContactIds } from './objects';
 
 export const HUBSPOT_CONTACT_ID_KIND = 'hubspot_contact_id';
 
@@ -28,7 +29,9 @@ const EMPTY: Contribution = { source: 'hubspot', identifiers: [], person: {}, co
  * person, in the shape the folds consume. Properties are mapped onto the Dux-Soup fields the extractors know,
  * so names, e-mail, phone (E.164) and place are cleaned exactly like LinkedIn data:
  * - identifiers: the e-mail, every LinkedIn profile URL held by a property whose name mentions LinkedIn
- *   (hs_linkedin_url, linkedin_profile_url, custom ones), and the contact id (kind hubspot_contact_id);
+ *   (hs_linkedin_url, linkedin_profile_url, custom ones), and the contact id (kind hubspot_contact_id), plus the ids
+ *   of the contacts merged into this one (hs_merged_object_ids, hs_calculated_merged_vids): HubSpot says they are
+ *   the same person, so their people merge and a merged contact's id keeps resolving to the survivor's person;
  * - company and job title from `company` / `jobtitle`; place from city / state / country;
  * - a property still holding the value this service pushed to HubSpot (`payload.pushed`) is ignored: a value
  *   we wrote and read back is not a new observation of the person.
@@ -66,6 +69,7 @@ export function hubspotContribution(
         ...extractIdentifiers({ Email: data.Email }),
         ...linkedInIdentifiers(properties),
         { kind: HUBSPOT_CONTACT_ID_KIND, value: id, display: id, field: 'hs_object_id' },
+        ...mergedIdentifiers(asRecord(readOwn(record, 'properties')), id),
       ]),
       person: personContribution(fields),
       company: extractCompanyRef({ Company: data.Company }),
@@ -112,6 +116,15 @@ function placeOf(properties: Record<string, string>): ParsedLocation | null {
   const parts = [properties.city, properties.state, countryName].map((part) => part?.trim()).filter(Boolean);
   if (parts.length === 0) return null;
   return parseLocation(parts.join(', '));
+}
+
+function mergedIdentifiers(properties: UnknownRecord | undefined, ownId: string): Identifier[] {
+  return [...mergedContactIds(properties, ownId).keys()].map((value) => ({
+    kind: HUBSPOT_CONTACT_ID_KIND,
+    value,
+    display: value,
+    field: MERGED_IDS_PROPERTY,
+  }));
 }
 
 function linkedInIdentifiers(properties: Record<string, string>): Identifier[] {

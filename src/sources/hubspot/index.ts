@@ -10,9 +10,17 @@ export { runHubspotSync } from './job';
 export type { HubspotObjectType } from './objects';
 export { OBJECT_TYPES } from './objects';
 export type { ListFilters, PersonHubspotContact, RecordStatus } from './reads';
-export { FILTERS, getRecord, hubspotContactsOfPerson, listRecords } from './reads';
+export {
+  FILTERS,
+  getRecord,
+  hubspotContactsOfPerson,
+  listRecords,
+  statusesOf,
+  survivorOfContact,
+} from './reads';
 export type {
   JobName,
+  RunOutcome,
   RunRecord,
   RunnerDeps,
   SequenceEntry,
@@ -31,6 +39,8 @@ export {
   startRun,
   SYNC_JOBS,
 } from './runner';
+export type { DrainReport } from './registry';
+export { HubspotRunRegistry, ShuttingDownError } from './registry';
 export type { SyncSettings } from './settings';
 export {
   HubspotNotConfiguredError,

@@ -7,7 +7,7 @@ import { hubspotClientFromConfig, syncSettingsFromConfig } from './settings';
 /**
  * The scheduled HubSpot sync (job `hubspot-sync`, every HUBSPOT_SYNC_INTERVAL_MINUTES on the leader): every sync
  * job in order, each resuming from its checkpoint. A job another run holds (a manual trigger) is skipped; the run
- * fails when any job failed, after the others have had their turn.
+ * fails when any job failed or was interrupted, after the others have had their turn.
  */
 export async function runHubspotSync(context: JobContext): Promise<JobCounts> {
   const deps: RunnerDeps = {
@@ -18,7 +18,9 @@ export async function runHubspotSync(context: JobContext): Promise<JobCounts> {
     logger: context.logger,
   };
   const entries = await runSequence(deps, SYNC_JOBS, { trigger: 'schedule', signal: context.signal });
-  const failed = entries.filter((entry) => 'outcome' in entry && entry.outcome === 'failed');
+  const failed = entries.filter(
+    (entry) => 'outcome' in entry && (entry.outcome === 'failed' || entry.outcome === 'interrupted'),
+  );
   if (failed.length > 0) {
     throw new Error(
       `hubspot sync failed: ${failed.map((entry) => `${entry.job} (${'error' in entry ? entry.error : ''})`).join('; ')}`,

@@ -41,6 +41,11 @@ export const CONTACT_LINKEDIN_PROPERTIES = [
  */
 export const SENIORITY_PROPERTY = 'linkedin_seniority';
 
+/** Ids of the contacts merged into a contact, `;`-separated ("101;102"). */
+export const MERGED_IDS_PROPERTY = 'hs_merged_object_ids';
+/** The same as `vid:epoch-ms` pairs ("101:1700000000000;102:..."); either property can miss ids the other has. */
+export const MERGED_VIDS_PROPERTY = 'hs_calculated_merged_vids';
+
 const CONTACTS: ObjectDefinition = {
   type: 'contacts',
   table: 'hubspot_contacts',
@@ -62,6 +67,8 @@ const CONTACTS: ObjectDefinition = {
     'lifecyclestage',
     'hs_lead_status',
     'hubspot_owner_id',
+    MERGED_IDS_PROPERTY,
+    MERGED_VIDS_PROPERTY,
     'createdate',
     'lastmodifieddate',
     'hs_object_id',
@@ -213,6 +220,33 @@ export function modifiedAt(definition: ObjectDefinition, record: HubspotRecord):
   return (
     parseHubspotTime(record.properties?.[definition.modifiedProperty]) ?? parseHubspotTime(record.updatedAt)
   );
+}
+
+const MERGED_IDS_MAX = 500;
+
+/**
+ * The contacts merged into this one (id -> merge time in epoch ms, null when unknown): the union of
+ * hs_merged_object_ids and hs_calculated_merged_vids, since HubSpot fills them separately and either can omit ids.
+ * Never the contact's own id.
+ */
+export function mergedContactIds(
+  properties: Readonly<Record<string, unknown>> | undefined,
+  ownId: string | null,
+): Map<string, number | null> {
+  const merged = new Map<string, number | null>();
+  const entries = (name: string) => {
+    const value = properties?.[name];
+    return typeof value === 'string' ? value.split(';').slice(0, MERGED_IDS_MAX) : [];
+  };
+  for (const entry of entries(MERGED_VIDS_PROPERTY)) {
+    const pair = /^\s*(\d{1,18})\s*(?::\s*(\d{1,15})\s*)?$/.exec(entry);
+    if (pair && pair[1] !== ownId) merged.set(pair[1]!, pair[2] === undefined ? null : Number(pair[2]));
+  }
+  for (const entry of entries(MERGED_IDS_PROPERTY)) {
+    const id = entry.trim();
+    if (/^\d{1,18}$/.test(id) && id !== ownId && !merged.has(id)) merged.set(id, null);
+  }
+  return merged;
 }
 
 /** hs_object_id, else the record id: HubSpot's own id for the object. */

@@ -8,6 +8,8 @@
  * - Every value sent is recorded in `hubspot_push_log`. A value we pushed and have not read back yet is not sent
  *   again; once read back, the contact's observation carries it as `pushed` and the HubSpot contribution ignores
  *   it, so our own write never comes back as news about the person (no sync loop).
+ * - A merged contact is never a target: HubSpot no longer has it. Its survivor is, in its own right (the survivor's
+ *   observation names the merged ids, so both resolve to the same person).
  */
 import type { Pool } from '../../db/pool';
 import { identifiersFromLinkedInUrl } from '../../identity/identifiers';
@@ -70,7 +72,7 @@ interface Candidate {
   pushed: Record<string, { value: string; pushedAt: string }> | null;
 }
 
-/** Active contacts linked to a live person, in contact id order, with what we last pushed to each. */
+/** Active, unmerged contacts linked to a live person, in contact id order, with what we last pushed to each. */
 const CANDIDATES = `
   SELECT c.hubspot_id::text AS "contactId", p.id AS "personId", p.snapshot, c.raw -> 'properties' AS properties,
          c.synced_at AS "syncedAt",
@@ -85,6 +87,7 @@ const CANDIDATES = `
     JOIN person_aliases a ON a.kind = 'hubspot_contact_id' AND a.value = c.hubspot_id::text
     JOIN persons p ON p.id = a.person_id AND p.merged_into IS NULL
    WHERE NOT c.archived AND c.hubspot_id > $1::bigint
+     AND NOT EXISTS (SELECT 1 FROM hubspot_contact_merges m WHERE m.merged_id = c.hubspot_id)
    ORDER BY c.hubspot_id
    LIMIT $2`;
 
@@ -110,6 +113,7 @@ export async function runPush(context: SyncContext, options: { execute: boolean 
     listed(result, result.entries, entries);
     if (options.execute) {
       for (let start = 0; start < entries.length; start += BATCH_UPDATE_MAX) {
+        context.signal.throwIfAborted();
         await send(context, entries.slice(start, start + BATCH_UPDATE_MAX), result);
       }
     }

@@ -1,12 +1,13 @@
 /**
  * Reads of the mirror for the API (`GET /api/hubspot/...`) and the person view, in the original ETL's DTO shapes
- * (B.6 of the reference): ids are HubSpot ids (strings), `status` is ACTIVE or ARCHIVED, details carry association
- * summaries (every association type of a pair, labels included).
+ * (B.6 of the reference): ids are HubSpot ids (strings), `status` is ACTIVE or ARCHIVED (contacts: MERGED too, with
+ * `mergedInto`), details carry association summaries (every association type of a pair, labels included).
+ * Merged contacts are left out of lists unless asked for (`status=merged`) and out of the person view.
  */
 import type { Pool } from '../../db/pool';
 import type { HubspotObjectType } from './objects';
 
-export type RecordStatus = 'ACTIVE' | 'ARCHIVED';
+export type RecordStatus = 'ACTIVE' | 'ARCHIVED' | 'MERGED';
 
 export interface ListFilters {
   status?: RecordStatus;
@@ -50,17 +51,42 @@ export const FILTERS: Readonly<Record<HubspotObjectType, Readonly<Record<string,
   },
 };
 
+/** A contact is merged when a survivor named it (hubspot_contact_merges): `m` is that pair, or nulls. */
 const TABLES: Readonly<Record<HubspotObjectType, string>> = {
-  contacts: 'hubspot_contacts',
-  companies: 'hubspot_companies',
-  deals: 'hubspot_deals',
+  contacts: 'hubspot_contacts t LEFT JOIN hubspot_contact_merges m ON m.merged_id = t.hubspot_id',
+  companies: 'hubspot_companies t',
+  deals: 'hubspot_deals t',
 };
 
-const COMMON = `t.hubspot_id::text AS id, CASE WHEN t.archived THEN 'ARCHIVED' ELSE 'ACTIVE' END AS status, t.url,
+const STATUS = `CASE WHEN t.archived THEN 'ARCHIVED' ELSE 'ACTIVE' END`;
+const COMMON = `t.hubspot_id::text AS id, ${STATUS} AS status, t.url,
                 t.created_at AS "createdAt", t.updated_at AS "updatedAt"`;
+const CONTACT_COMMON = `t.hubspot_id::text AS id,
+                        CASE WHEN m.merged_id IS NOT NULL THEN 'MERGED' ELSE ${STATUS} END AS status,
+                        m.survivor_id::text AS "mergedInto", t.url, t.created_at AS "createdAt",
+                        t.updated_at AS "updatedAt"`;
+
+/** Per status filter: the condition (contacts: merged ones only under MERGED; a merged contact is not ACTIVE). */
+const STATUS_CONDITIONS: Readonly<
+  Record<HubspotObjectType, Readonly<Partial<Record<RecordStatus | 'DEFAULT', string>>>>
+> = {
+  contacts: {
+    DEFAULT: 'm.merged_id IS NULL',
+    ACTIVE: 'NOT t.archived AND m.merged_id IS NULL',
+    ARCHIVED: 't.archived AND m.merged_id IS NULL',
+    MERGED: 'm.merged_id IS NOT NULL',
+  },
+  companies: { ACTIVE: 'NOT t.archived', ARCHIVED: 't.archived' },
+  deals: { ACTIVE: 'NOT t.archived', ARCHIVED: 't.archived' },
+};
+
+/** The statuses a list can be filtered on, per object. */
+export function statusesOf(type: HubspotObjectType): RecordStatus[] {
+  return (['ACTIVE', 'ARCHIVED', 'MERGED'] as const).filter((status) => STATUS_CONDITIONS[type][status]);
+}
 
 const LIST_COLUMNS: Readonly<Record<HubspotObjectType, string>> = {
-  contacts: `${COMMON}, t.email, t.firstname, t.lastname`,
+  contacts: `${CONTACT_COMMON}, t.email, t.firstname, t.lastname`,
   companies: `${COMMON}, t.name, t.domain AS "websiteDomain"`,
   deals: `${COMMON}, t.name, t.stage`,
 };
@@ -68,7 +94,9 @@ const LIST_COLUMNS: Readonly<Record<HubspotObjectType, string>> = {
 const DETAIL_COLUMNS: Readonly<Record<HubspotObjectType, string>> = {
   contacts: `${LIST_COLUMNS.contacts}, t.phone, t.jobtitle, t.company, t.city, t.state, t.country,
              t.linkedin_url AS "linkedinUrl", t.lifecyclestage, t.lead_status AS "leadStatus", t.owner_id AS "ownerId",
-             t.archived_at AS "archivedAt", t.synced_at AS "syncedAt"`,
+             t.archived_at AS "archivedAt", t.synced_at AS "syncedAt",
+             COALESCE((SELECT array_agg(f.merged_id::text ORDER BY f.merged_id)
+                         FROM hubspot_contact_merges f WHERE f.survivor_id = t.hubspot_id), '{}') AS "mergedFrom"`,
   companies: `${LIST_COLUMNS.companies}, t.phone, t.city, t.state, t.country, t.industry, t.website,
               t.employees, t.linkedin_url AS "linkedinUrl", t.owner_id AS "ownerId", t.archived_at AS "archivedAt",
               t.synced_at AS "syncedAt"`,
@@ -88,7 +116,8 @@ export async function listRecords(
     values.push(value);
     conditions.push(condition.replace('$', `$${values.length}`));
   };
-  if (filters.status) add('t.archived = $', filters.status === 'ARCHIVED');
+  const statusCondition = STATUS_CONDITIONS[type][filters.status ?? 'DEFAULT'];
+  if (statusCondition) conditions.push(statusCondition);
   if (filters.updatedFrom) add('t.updated_at >= $', filters.updatedFrom);
   if (filters.updatedBefore) add('t.updated_at < $', filters.updatedBefore);
   for (const [name, value] of Object.entries(filters.exact)) {
@@ -99,11 +128,11 @@ export async function listRecords(
   const at = values.length;
   const [items, count] = await Promise.all([
     pool.query<Record<string, unknown>>(
-      `SELECT ${LIST_COLUMNS[type]} FROM ${TABLES[type]} t ${where}
+      `SELECT ${LIST_COLUMNS[type]} FROM ${TABLES[type]} ${where}
         ORDER BY t.updated_at DESC NULLS LAST, t.hubspot_id DESC LIMIT $${at + 1} OFFSET $${at + 2}`,
       [...values, page.limit, page.skip],
     ),
-    pool.query<{ total: number }>(`SELECT count(*)::int AS total FROM ${TABLES[type]} t ${where}`, values),
+    pool.query<{ total: number }>(`SELECT count(*)::int AS total FROM ${TABLES[type]} ${where}`, values),
   ]);
   return { items: items.rows.map(isoDates), totalCount: count.rows[0]!.total };
 }
@@ -151,7 +180,7 @@ export async function getRecord(
 ): Promise<Record<string, unknown> | null> {
   if (!/^\d{1,18}$/.test(hubspotId)) return null;
   const { rows } = await pool.query<Record<string, unknown>>(
-    `SELECT ${DETAIL_COLUMNS[type]}, t.raw -> 'properties' AS properties FROM ${TABLES[type]} t WHERE t.hubspot_id = $1`,
+    `SELECT ${DETAIL_COLUMNS[type]}, t.raw -> 'properties' AS properties FROM ${TABLES[type]} WHERE t.hubspot_id = $1`,
     [hubspotId],
   );
   const row = rows[0];
@@ -174,13 +203,17 @@ export interface PersonHubspotContact extends Record<string, unknown> {
   companies: Record<string, unknown>[];
 }
 
-/** The HubSpot contacts linked to a person (alias hubspot_contact_id), with their companies and deals. */
+/**
+ * The HubSpot contacts linked to a person (alias hubspot_contact_id), with their companies and deals. A merged
+ * contact's alias still names the person, but only its survivor is listed.
+ */
 export async function hubspotContactsOfPerson(pool: Pool, personId: string): Promise<PersonHubspotContact[]> {
   const { rows } = await pool.query<{ id: string }>(
     `SELECT c.hubspot_id::text AS id
        FROM person_aliases a
        JOIN hubspot_contacts c ON c.hubspot_id = CASE WHEN a.value ~ '^[0-9]{1,18}$' THEN a.value::bigint END
       WHERE a.person_id = $1 AND a.kind = 'hubspot_contact_id'
+        AND NOT EXISTS (SELECT 1 FROM hubspot_contact_merges m WHERE m.merged_id = c.hubspot_id)
       ORDER BY c.hubspot_id LIMIT 20`,
     [personId],
   );
@@ -192,6 +225,16 @@ export async function hubspotContactsOfPerson(pool: Pool, personId: string): Pro
     contacts.push(view as PersonHubspotContact);
   }
   return contacts;
+}
+
+/** The contact a merged contact id was merged into, when a survivor named it (whether or not we hold its row). */
+export async function survivorOfContact(pool: Pool, hubspotId: string): Promise<string | null> {
+  if (!/^\d{1,18}$/.test(hubspotId)) return null;
+  const { rows } = await pool.query<{ survivor: string }>(
+    'SELECT survivor_id::text AS survivor FROM hubspot_contact_merges WHERE merged_id = $1',
+    [hubspotId],
+  );
+  return rows[0]?.survivor ?? null;
 }
 
 function isoDates(row: Record<string, unknown>): Record<string, unknown> {

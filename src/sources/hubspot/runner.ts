@@ -2,7 +2,9 @@
  * Runs of HubSpot jobs, whoever starts them (CLI, HTTP trigger, scheduler). A run holds its job's session
  * advisory lock on a connection of its own for its whole life, so two runs of one job never overlap, on any
  * instance; a second start while one runs is refused with RunInProgressError. Every run is a row of
- * `hubspot_sync_runs` (outcome `running`, then `success`, `partial` (some records failed) or `failed`).
+ * `hubspot_sync_runs` (outcome `running`, then `success`, `partial` (some records failed), `failed`, or
+ * `interrupted`: the caller's signal told it to stop (shutdown, Ctrl-C), and it stopped after its last saved page,
+ * which its checkpoint names).
  */
 import type { Pool, PoolClient } from '../../db/pool';
 import type { ObservationProcessor } from '../../ingest/processor';
@@ -28,7 +30,7 @@ export const SYNC_JOBS = [
 export type SyncJobName = (typeof SYNC_JOBS)[number];
 export type JobName = SyncJobName | 'push';
 export type Trigger = 'cli' | 'http' | 'schedule';
-export type RunOutcome = 'running' | 'success' | 'partial' | 'failed';
+export type RunOutcome = 'running' | 'success' | 'partial' | 'failed' | 'interrupted';
 
 export const JOB_NAMES: readonly JobName[] = [...SYNC_JOBS, 'push'];
 
@@ -49,6 +51,7 @@ export interface RunOptions {
   trigger: Trigger;
   /** push only: send the changes (default: a dry run that only reports them). */
   execute?: boolean;
+  /** Stops the run at its next page boundary; the run ends `interrupted`. */
   signal?: AbortSignal;
 }
 
@@ -131,9 +134,13 @@ export async function startRun(deps: RunnerDeps, job: JobName, options: RunOptio
       result = await runJob(context, job, options);
       if ((counts.failed ?? 0) > 0 || (counts.errors ?? 0) > 0) outcome = 'partial';
     } catch (failure) {
-      outcome = 'failed';
-      error = signal.aborted ? `aborted: ${reasonOf(signal)}` : (failure as Error).message;
-      deps.logger.warn('hubspot run failed', { job, runId, error });
+      // Told to stop by its caller (not a lost lock): whatever was saved stands and the checkpoint says where.
+      const stopped = options.signal?.aborted === true && !lockLost.signal.aborted;
+      outcome = stopped ? 'interrupted' : 'failed';
+      error = signal.aborted
+        ? `${stopped ? 'interrupted' : 'aborted'}: ${reasonOf(signal)}`
+        : (failure as Error).message;
+      deps.logger.warn(stopped ? 'hubspot run interrupted' : 'hubspot run failed', { job, runId, error });
     }
     try {
       return await recordFinish(deps.pool, runId, outcome, counts, error, result);
@@ -281,6 +288,26 @@ async function recordFinish(
     ],
   );
   return recordOf(rows[0]!);
+}
+
+/**
+ * Runs that did not stop within a shutdown's time limit, closed as interrupted so that no row is left `running`
+ * (the checkpoint of their last saved page stands). A run that still records its own end later overwrites this.
+ * Never waits: a row a stuck statement of the run holds locked is skipped (shutdown must not hang on it).
+ */
+export async function recordInterrupted(
+  pool: Pool,
+  runIds: readonly number[],
+  reason: string,
+): Promise<number> {
+  if (runIds.length === 0) return 0;
+  const { rowCount } = await pool.query(
+    `UPDATE hubspot_sync_runs SET outcome = 'interrupted', finished_at = clock_timestamp(), error = $2
+      WHERE id IN (SELECT id FROM hubspot_sync_runs WHERE id = ANY($1::bigint[]) AND outcome = 'running'
+                      FOR UPDATE SKIP LOCKED)`,
+    [runIds, reason.slice(0, 2000)],
+  );
+  return rowCount ?? 0;
 }
 
 export async function loadRun(pool: Pool, id: number): Promise<RunRecord | null> {

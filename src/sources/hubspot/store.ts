@@ -1,6 +1,7 @@
-/** SQL of the HubSpot mirror: page upserts, contact observations, checkpoints, association sets. */
+/** SQL of the HubSpot mirror: page upserts, contact observations and merges, checkpoints, association sets. */
 import type { Pool, PoolClient } from '../../db/pool';
 import { withTransaction } from '../../db/pool';
+import { mergeClaimsOf } from './merges';
 import type { HubspotObjectType, ObjectDefinition, ObjectRow } from './objects';
 import { OBJECTS } from './objects';
 
@@ -66,6 +67,10 @@ const SQL_TYPES = {
  *   the same version again adds nothing. `pushed` records, per property, the value this service last wrote to
  *   the contact (see push.ts): the HubSpot contribution ignores a property still holding it.
  * - HubSpot hides an archived record's associations; so do we, at once (the association sync would later).
+ * - Contacts only ($9, merges.ts): the (merged id -> survivor) pairs the page's contacts name are recorded; a pair
+ *   whose survivor was itself merged points at the final survivor, and pairs that pointed at a newly merged id are
+ *   re-pointed. A merged contact's links move to its survivor (as HubSpot moves them), and a merged id the page
+ *   returns as a normal record (a stale search index) makes no observation: the merge mapping wins.
  */
 function pageSql(definition: ObjectDefinition): string {
   const columns = definition.columns.map((spec) => spec.column);
@@ -98,15 +103,22 @@ function pageSql(definition: ObjectDefinition): string {
                        FROM hubspot_push_log l WHERE l.contact_id = r.hubspot_id
                       ORDER BY l.property, l.id DESC) AS latest) AS pushed ON true
           WHERE NOT r.archived AND r.updated_at IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM incoming i WHERE i.merged_id = r.hubspot_id)
+            AND NOT EXISTS (SELECT 1 FROM hubspot_contact_merges m WHERE m.merged_id = r.hubspot_id)
          ON CONFLICT (event_key) DO NOTHING
          RETURNING id, payload`
       : `SELECT NULL::bigint AS id, NULL::jsonb AS payload WHERE false`;
+  const merges = definition.type === 'contacts' ? MERGE_CTES : '';
+  const mergeCount =
+    definition.type === 'contacts'
+      ? `, 'merges', COALESCE(($8::jsonb ->> 'merges')::int, 0) + (SELECT merges FROM counted)`
+      : '';
   const unlinked =
     definition.type === 'contacts'
       ? `a.from_type = 'contacts' AND a.from_id = r.hubspot_id`
       : `a.to_type = '${definition.type}' AND a.to_id = r.hubspot_id`;
   return `
-    WITH rows AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${recordType})),
+    WITH rows AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${recordType})),${merges}
     upserted AS (
       INSERT INTO ${definition.table} AS t (${all.join(', ')})
       SELECT ${all.join(', ')} FROM rows
@@ -126,19 +138,63 @@ function pageSql(definition: ObjectDefinition): string {
     counted AS (
       SELECT (SELECT count(*) FROM upserted)::int AS upserted,
              (SELECT count(*) FROM upserted WHERE inserted)::int AS inserted,
-             (SELECT count(*) FROM observed)::int AS observations),
+             (SELECT count(*) FROM observed)::int AS observations,
+             ${definition.type === 'contacts' ? '(SELECT count(*) FROM recorded)::int' : '0'} AS merges),
     run AS (
       UPDATE hubspot_sync_runs
          SET counts = $8::jsonb || jsonb_build_object(
                'upserted', COALESCE(($8::jsonb ->> 'upserted')::int, 0) + (SELECT upserted FROM counted),
                'inserted', COALESCE(($8::jsonb ->> 'inserted')::int, 0) + (SELECT inserted FROM counted),
-               'observations', COALESCE(($8::jsonb ->> 'observations')::int, 0) + (SELECT observations FROM counted))
+               'observations', COALESCE(($8::jsonb ->> 'observations')::int, 0) + (SELECT observations FROM counted)
+               ${mergeCount})
        WHERE id = $7)
-    SELECT counted.upserted, counted.inserted,
+    SELECT counted.upserted, counted.inserted, counted.merges,
            (SELECT COALESCE(json_agg(json_build_object('id', o.id, 'payload', o.payload) ORDER BY o.id), '[]')
               FROM observed o) AS observations
       FROM counted`;
 }
+
+/**
+ * The merge pairs of a contacts page (see pageSql). `incoming`: one pair per merged id, its survivor followed one
+ * step through the pairs already recorded; a newer survivor version's claim replaces an older one, and merged_at is
+ * filled in once known. Pairs that pointed at an id this page merges away are re-pointed to its survivor.
+ */
+const MERGE_CTES = `
+    incoming AS (
+      SELECT DISTINCT ON (i.merged_id)
+             i.merged_id, COALESCE(s.survivor_id, i.survivor_id) AS survivor_id, i.merged_at,
+             COALESCE(i.seen_at, '-infinity') AS seen_at
+        FROM jsonb_to_recordset($9::jsonb)
+          AS i(merged_id bigint, survivor_id bigint, merged_at timestamptz, seen_at timestamptz)
+        LEFT JOIN hubspot_contact_merges s ON s.merged_id = i.survivor_id
+       WHERE COALESCE(s.survivor_id, i.survivor_id) <> i.merged_id
+       ORDER BY i.merged_id, i.seen_at DESC NULLS LAST),
+    recorded AS (
+      INSERT INTO hubspot_contact_merges AS m (merged_id, survivor_id, merged_at, seen_at, run_id)
+      SELECT merged_id, survivor_id, merged_at, seen_at, $7 FROM incoming
+      ON CONFLICT (merged_id) DO UPDATE
+        SET survivor_id = excluded.survivor_id,
+            merged_at = CASE WHEN excluded.survivor_id = m.survivor_id THEN COALESCE(excluded.merged_at, m.merged_at)
+                             ELSE excluded.merged_at END,
+            seen_at = GREATEST(excluded.seen_at, m.seen_at), run_id = excluded.run_id, recorded_at = now()
+       WHERE (excluded.survivor_id <> m.survivor_id AND excluded.seen_at > m.seen_at)
+          OR (excluded.survivor_id = m.survivor_id AND m.merged_at IS NULL AND excluded.merged_at IS NOT NULL)
+      RETURNING merged_id),
+    repointed AS (
+      UPDATE hubspot_contact_merges m SET survivor_id = i.survivor_id, recorded_at = now()
+        FROM incoming i
+       WHERE m.survivor_id = i.merged_id AND m.merged_id <> i.survivor_id
+         AND NOT EXISTS (SELECT 1 FROM incoming x WHERE x.merged_id = m.merged_id)),
+    moved_links AS (
+      INSERT INTO hubspot_associations (from_type, from_id, to_type, to_id, association_type_id, category, label)
+      SELECT 'contacts', i.survivor_id, a.to_type, a.to_id, a.association_type_id, a.category, a.label
+        FROM hubspot_associations a JOIN incoming i ON a.from_type = 'contacts' AND a.from_id = i.merged_id
+       WHERE NOT EXISTS (SELECT 1 FROM rows r WHERE r.hubspot_id = i.survivor_id AND r.archived)
+      ON CONFLICT (from_type, from_id, to_type, to_id, association_type_id, category, (coalesce(label, '')))
+      DO NOTHING),
+    merged_links AS (
+      DELETE FROM hubspot_associations a USING incoming i
+       WHERE a.from_type = 'contacts' AND a.from_id = i.merged_id),`;
 
 const PAGE_SQL: Readonly<Record<HubspotObjectType, string>> = {
   contacts: pageSql(OBJECTS.contacts),
@@ -162,29 +218,46 @@ export interface PageWrite {
 export interface PageWritten {
   upserted: number;
   inserted: number;
+  /** Merge pairs recorded or changed (contacts). */
+  merges: number;
   observations: StoredObservation[];
 }
 
 export async function writePage(pool: Pool, page: PageWrite): Promise<PageWritten> {
   const { checkpoint } = page;
-  const { rows } = await pool.query<PageWritten>({
+  const rows = latestPerId(page.rows);
+  const values: unknown[] = [
+    JSON.stringify(rows),
+    checkpoint.job,
+    checkpoint.phase,
+    checkpoint.lastModified,
+    checkpoint.lastId,
+    checkpoint.listAfter,
+    page.runId,
+    JSON.stringify(page.counts),
+  ];
+  if (page.definition.type === 'contacts') {
+    values.push(
+      JSON.stringify(
+        mergeClaimsOf(rows).map((claim) => ({
+          merged_id: claim.mergedId,
+          survivor_id: claim.survivorId,
+          merged_at: claim.mergedAt,
+          seen_at: claim.seenAt,
+        })),
+      ),
+    );
+  }
+  const result = await pool.query<PageWritten>({
     name: `hubspot.page.${page.definition.type}`,
     text: PAGE_SQL[page.definition.type],
-    values: [
-      JSON.stringify(latestPerId(page.rows)),
-      checkpoint.job,
-      checkpoint.phase,
-      checkpoint.lastModified,
-      checkpoint.lastId,
-      checkpoint.listAfter,
-      page.runId,
-      JSON.stringify(page.counts),
-    ],
+    values,
   });
-  const written = rows[0]!;
+  const written = result.rows[0]!;
   page.counts.upserted = (page.counts.upserted ?? 0) + written.upserted;
   page.counts.inserted = (page.counts.inserted ?? 0) + written.inserted;
   page.counts.observations = (page.counts.observations ?? 0) + written.observations.length;
+  if (page.definition.type === 'contacts') page.counts.merges = (page.counts.merges ?? 0) + written.merges;
   return written;
 }
 
@@ -206,12 +279,13 @@ export async function saveRunCounts(
   await db.query('UPDATE hubspot_sync_runs SET counts = $2 WHERE id = $1', [runId, JSON.stringify(counts)]);
 }
 
-/** Active contacts after `afterId`, in id order: the association sync's batches. */
+/** Active (not archived, not merged) contacts after `afterId`, in id order: the association sync's batches. */
 export async function activeContactIds(pool: Pool, afterId: string | null, limit: number): Promise<string[]> {
   const { rows } = await pool.query<{ id: string }>(
-    `SELECT hubspot_id::text AS id FROM hubspot_contacts
-      WHERE NOT archived AND ($1::bigint IS NULL OR hubspot_id > $1::bigint)
-      ORDER BY hubspot_id LIMIT $2`,
+    `SELECT c.hubspot_id::text AS id FROM hubspot_contacts c
+      WHERE NOT c.archived AND ($1::bigint IS NULL OR c.hubspot_id > $1::bigint)
+        AND NOT EXISTS (SELECT 1 FROM hubspot_contact_merges m WHERE m.merged_id = c.hubspot_id)
+      ORDER BY c.hubspot_id LIMIT $2`,
     [afterId, limit],
   );
   return rows.map((row) => row.id);
@@ -272,12 +346,13 @@ export async function writeAssociationBatch(pool: Pool, batch: AssociationBatchW
   });
 }
 
-/** End of a full association pass: links of contacts that are archived or gone are dropped. */
+/** End of a full association pass: links of contacts that are archived, merged or gone are dropped. */
 export async function dropLinksOfInactiveContacts(pool: Pool): Promise<number> {
   const { rowCount } = await pool.query(
     `DELETE FROM hubspot_associations a
       WHERE a.from_type = 'contacts'
-        AND NOT EXISTS (SELECT 1 FROM hubspot_contacts c WHERE c.hubspot_id = a.from_id AND NOT c.archived)`,
+        AND (NOT EXISTS (SELECT 1 FROM hubspot_contacts c WHERE c.hubspot_id = a.from_id AND NOT c.archived)
+             OR EXISTS (SELECT 1 FROM hubspot_contact_merges m WHERE m.merged_id = a.from_id))`,
   );
   return rowCount ?? 0;
 }

@@ -346,6 +346,8 @@ class PageWriter {
 
   async write(records: HubspotRecord[], checkpoint: Checkpoint, position: string): Promise<void> {
     const { context } = this;
+    // Told to stop: the page boundary is here, even for a page already fetched (the next run reads it again).
+    context.signal.throwIfAborted();
     const counts = context.counts;
     const rows: ObjectRow[] = [];
     for (const record of records) {
