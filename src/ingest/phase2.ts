@@ -30,7 +30,7 @@ import type { FoldSettings } from '../snapshots/store';
 import { EMPTY_FOLD, personColumns, personFieldsOf, refoldPerson } from '../snapshots/store';
 import type { ObservationProcessor } from './processor';
 import { changePointOf, keepsChanges } from '../intelligence/changes';
-import { latestChangeOf, latestChangeSql } from '../intelligence/changes-store';
+import { latestChangeOf } from '../intelligence/changes-store';
 import type { DeadLetterPolicy } from '../jobs/dead-letter-policy';
 import {
   DEFAULT_DEAD_LETTER_POLICY,
@@ -84,23 +84,8 @@ interface FastRead {
   companies: { id: string; aliases: number; anchor: number }[] | null;
 }
 
-/** The observation's state, the persons its identifiers name (with their hard ids) and its company. */
-const FAST_READ = `
-  SELECT o.status, COALESCE(o.event_time, o.received_at) AS observed_at,
-         (SELECT json_agg(json_build_object(
-                   'id', p.id, 'anchor', p.anchor_observation_id, 'version', p.xmin::text,
-                   'merged', p.merged_into IS NOT NULL, 'snapshot', p.snapshot,
-                   'latestChange', ${latestChangeSql('p.id')},
-                   'hard', (SELECT json_agg(json_build_object('kind', h.kind, 'value', h.value))
-                              FROM person_aliases h WHERE h.person_id = p.id AND h.kind = ANY($4::text[]))))
-            FROM persons p
-           WHERE p.id IN (SELECT owned.owner FROM ${aliasOwnersSql(PERSON_SPEC, '$2', '$3')})) AS persons,
-         (SELECT json_agg(json_build_object('id', m.id, 'aliases', m.aliases, 'anchor', m.anchor))
-            FROM (SELECT owned.owner AS id, count(*)::int AS aliases, min(c.anchor_observation_id) AS anchor
-                    FROM ${aliasOwnersSql(COMPANY_SPEC, '$5', '$6')}
-                    JOIN companies c ON c.id = owned.owner
-                   GROUP BY owned.owner) AS m) AS companies
-    FROM observations o WHERE o.id = $1`;
+/** The observation's state, the persons its identifiers name (with their hard ids) and its company: migration 017. */
+const FAST_READ = 'SELECT * FROM phase2_read_person($1, $2, $3, $4, $5, $6)';
 
 /** Phase 2 writes derived state: see migration 015 for why it commits asynchronously. */
 const DERIVED = { asyncCommit: true };

@@ -1,8 +1,51 @@
--- The identifiers' lookup inside phase2_apply_person joined person_aliases to unnest(p_kinds, p_values). PL/pgSQL
--- caches a generic plan per connection, and the one planned while the table was small (a fresh install, the first
--- minutes of a bench) was a hash join over a sequential scan of person_aliases, kept for the connection's life:
--- under load it was most of the function's time. A LATERAL lookup with LIMIT 1 (the key is unique) can only run
--- as one index probe per identifier, whatever the statistics say.
+-- Phase 2's two statements per webhook, planned once per connection.
+--
+-- 1. The identifiers' lookups joined the alias tables to unnest(kinds, values). A generic plan made while the
+--    table was small (a fresh install, the first minutes of a bench) was a hash join over a sequential scan of
+--    person_aliases, cached for the connection's life: under load it was most of Phase 2's time. A LATERAL lookup
+--    with LIMIT 1 (the key is unique) can only run as one index probe per identifier, whatever the statistics say.
+-- 2. The read that precedes phase2_apply_person was sent as a named statement, and PostgreSQL planned it afresh on
+--    every call (custom plans looked cheaper than the generic one): planning took five times as long as running
+--    it. As a function with plan_cache_mode = force_generic_plan it is planned once per connection.
+
+-- The observation's state, the persons its identifiers name (with their hard ids and latest job change) and the
+-- companies its company identifiers name.
+CREATE FUNCTION phase2_read_person(
+  p_observation_id bigint,
+  p_kinds          text[],
+  p_values         text[],
+  p_hard_kinds     text[],
+  p_company_kinds  text[],
+  p_company_values text[]
+) RETURNS TABLE (status text, observed_at timestamptz, persons json, companies json)
+LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_generic_plan
+AS $$
+BEGIN
+  RETURN QUERY
+  SELECT o.status, COALESCE(o.event_time, o.received_at),
+         (SELECT json_agg(json_build_object(
+                   'id', p.id, 'anchor', p.anchor_observation_id, 'version', p.xmin::text,
+                   'merged', p.merged_into IS NOT NULL, 'snapshot', p.snapshot,
+                   'latestChange', (SELECT to_jsonb(lc) FROM person_changes lc WHERE lc.person_id = p.id
+                                     ORDER BY lc.changed_at DESC, lc.observation_id DESC LIMIT 1),
+                   'hard', (SELECT json_agg(json_build_object('kind', h.kind, 'value', h.value))
+                              FROM person_aliases h WHERE h.person_id = p.id AND h.kind = ANY(p_hard_kinds))))
+            FROM persons p
+           WHERE p.id IN (SELECT owned.person_id
+                            FROM unnest(p_kinds, p_values) AS w(kind, value)
+                           CROSS JOIN LATERAL (SELECT a.person_id FROM person_aliases a
+                                                WHERE a.kind = w.kind AND a.value = w.value LIMIT 1) AS owned)),
+         (SELECT json_agg(json_build_object('id', m.id, 'aliases', m.aliases, 'anchor', m.anchor))
+            FROM (SELECT owned.company_id AS id, count(*)::int AS aliases, min(c.anchor_observation_id) AS anchor
+                    FROM unnest(p_company_kinds, p_company_values) AS w(kind, value)
+                   CROSS JOIN LATERAL (SELECT a.company_id FROM company_aliases a
+                                        WHERE a.kind = w.kind AND a.value = w.value LIMIT 1) AS owned
+                    JOIN companies c ON c.id = owned.company_id
+                   GROUP BY owned.company_id) AS m)
+    FROM observations o WHERE o.id = p_observation_id;
+END;
+$$;
 
 CREATE OR REPLACE FUNCTION phase2_apply_person(
   p_observation_id   bigint,
@@ -28,7 +71,11 @@ CREATE OR REPLACE FUNCTION phase2_apply_person(
   p_location_fields  jsonb,
   OUT outcome        text,   -- created | updated | stale
   OUT location_created boolean
-) LANGUAGE plpgsql AS $$
+) LANGUAGE plpgsql
+-- Every statement here has a plan that is right for any arguments; custom plans were re-planned on every call
+-- (the arrays' sizes made them look cheaper than the generic one), a tenth of the database's CPU under load.
+SET plan_cache_mode = force_generic_plan
+AS $$
 DECLARE
   v_status text;
   v_found  uuid[];
