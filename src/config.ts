@@ -69,7 +69,7 @@ export const configSchema = z.object({
     .regex(/^\d+(b|kb|mb)?$/i, 'expected a size such as 1mb, 512kb or 1048576')
     .default('1mb'),
 
-  // --- query, search, exports (issue 3) ---
+  // --- query, search, exports ---
   // POST /api/query/*: totalCount is exact up to this many rows (counting more costs too much at scale).
   QUERY_COUNT_LIMIT: z.coerce.number().int().min(1).default(10000),
   // ... and within this many milliseconds; a slower count reports PostgreSQL's estimate instead.
@@ -80,9 +80,9 @@ export const configSchema = z.object({
   EXPORT_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(60),
   EXPORT_MAX_ACTIVE_PER_KEY: z.coerce.number().int().min(0).default(5),
 
-  // --- change detection, seniority, timeline (issue 3) ---
+  // --- change detection, seniority, timeline ---
 
-  // --- scheduler, leader election, dead letters, admin (issue 4) ---
+  // --- scheduler, leader election, dead letters, admin ---
   ENABLE_SCHEDULER: z
     .enum(['true', 'false'])
     .transform((value) => value === 'true')
@@ -98,7 +98,7 @@ export const configSchema = z.object({
         'health-check',
         'export-cleanup',
         'probe',
-        'hubspot-sync', // hubspot (issue 6)
+        'hubspot-sync',
       ]),
     ),
   ),
@@ -116,7 +116,7 @@ export const configSchema = z.object({
   ADMIN_SECRET: optionalSecret,
   ADMIN_RATE_LIMIT: z.coerce.number().int().min(0).default(10),
 
-  // --- health metrics, alerts, email and SMS (issue 4) ---
+  // --- health metrics, alerts, email and SMS ---
   HEALTH_CACHE_SECONDS: z.coerce.number().int().min(0).default(30),
   HEALTH_STUCK_PENDING_MINUTES: z.coerce.number().int().min(1).default(5),
   ALERT_WINDOW_HOURS: z.coerce.number().int().min(1).max(720).default(24),
@@ -150,7 +150,7 @@ export const configSchema = z.object({
   // Empty: the real Twilio API. Tests point it at a local stand-in (http://127.0.0.1:<port>).
   TWILIO_API_BASE_URL: z.url().optional(),
 
-  // --- leads (issue 5) ---
+  // --- leads ---
   // Shared secret of POST /api/lead (?secret=, X-Lead-Secret or Authorization: Bearer).
   // Unset: open in development, 403 in production.
   LEAD_SECRET: optionalSecret,
@@ -167,7 +167,7 @@ export const configSchema = z.object({
   LEAD_REDRIVE_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(30),
   LEAD_REDRIVE_AGE_SECONDS: z.coerce.number().int().min(0).default(60),
 
-  // --- hubspot (issue 6) ---
+  // --- hubspot ---
   // HubSpot private app token (Bearer). Unset: no HubSpot sync (no scheduled job; triggers answer 409).
   HUBSPOT_TOKEN: optionalSecret,
   HUBSPOT_BASE_URL: z.url().default('https://api.hubapi.com'),
@@ -182,7 +182,7 @@ export const configSchema = z.object({
   // Retries of one call after 429, 5xx, a timeout or a network error (then the run fails, keeping its pages).
   HUBSPOT_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(5),
 
-  // --- issue 7 (docs, metrics) ---
+  // --- docs, metrics ---
   // Bearer token for Prometheus scrapers of GET /metrics (any API_KEYS key works too).
   // Neither set: open in development, 403 in production.
   METRICS_TOKEN: optionalSecret,

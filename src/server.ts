@@ -13,7 +13,7 @@ import { runEvery } from './jobs/loop';
 import { startScheduler } from './jobs/scheduler';
 import { startExportWorker } from './exports';
 import { refreshQueuedEntities } from './snapshots/refresh';
-import { redriveLeads } from './sources/leads'; // issue 5
+import { redriveLeads } from './sources/leads';
 import { HubspotRunRegistry } from './sources/hubspot';
 import type { Logger } from './logger';
 import { createLogger } from './logger';
@@ -78,10 +78,10 @@ function main(): void {
           () => refreshQueuedEntities(result.pool, phase2.foldSettings),
           logger,
         ),
-        // --- background workers of issues 3 and 4 (export worker, scheduler) ---
+        // --- background workers (export worker, scheduler) ---
         startScheduler({ pool: result.pool, connection: result.pool.options, config, logger, phase2 }),
         startExportWorker(result.pool, config, logger),
-        // issue 5: lead requests stored but never normalised (crash, outage, failure) become leads
+        // Lead requests stored but never normalised (crash, outage, failure) become leads
         runEvery(
           'lead redrive',
           config.LEAD_REDRIVE_INTERVAL_SECONDS * 1000,

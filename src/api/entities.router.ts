@@ -6,7 +6,7 @@ import { requireDatabase } from './database-guard';
 import { ApiError, sendError } from './errors';
 import { readAccess } from './read-access';
 
-// issue 7: exported for the OpenAPI document
+// Exported for the OpenAPI document.
 export const byAliasesBody = z.object({
   values: z.array(z.string().min(1).max(2048)).min(1).max(50),
 });

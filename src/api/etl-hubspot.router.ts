@@ -29,7 +29,7 @@ const TRIGGERS: readonly (readonly [string, JobName])[] = [
   ['push', 'push'],
 ];
 
-// issue 7: exported for the OpenAPI document
+// Exported for the OpenAPI document.
 export const pushBody = z.strictObject({ execute: z.boolean().optional() }).optional();
 const RUN_ID = /^\d{1,15}$/;
 const RUNS_LIMIT = 50;

@@ -23,7 +23,7 @@ import { ApiError } from './errors';
 import { readAccess } from './read-access';
 
 /** filters, fields and sort are validated by the query language itself (its own error codes). */
-// issue 7: exported for the OpenAPI document
+// Exported for the OpenAPI document.
 export const exportBody = z
   .object({
     filters: z.unknown().optional(),

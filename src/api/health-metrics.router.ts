@@ -26,13 +26,13 @@ import { readAccess } from './read-access';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
-// issue 7: exported for the OpenAPI document
+// Exported for the OpenAPI document.
 export const figuresQuery = z.object({
   fresh: flag.optional(),
   hours: z.coerce.number().int().min(1).max(720).optional(),
 });
 
-// issue 7: exported for the OpenAPI document
+// Exported for the OpenAPI document.
 export const testQuery = z.object({ send: flag.optional() });
 
 function parse<T>(schema: z.ZodType<T>, query: unknown): T {

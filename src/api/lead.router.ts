@@ -6,8 +6,9 @@ import { bodyLimitBytes } from '../config';
 import type { AppContext } from '../context';
 import { isDatabaseUnavailable } from '../db/pool';
 import type { RawLeadRequest, RejectionReason } from '../sources/leads';
-import { receiveLead, storeUnreadRequest } from '../sources/leads';
+import { receiveLead, storeRejectedRequest } from '../sources/leads';
 import { presentsSecret } from './auth';
+import { contentEncodingSetAside, setAsideContentEncoding } from './content-encoding';
 import type { ErrorCode } from './errors';
 import { ERROR_CATALOGUE, RETRY_AFTER_SECONDS } from './errors';
 import { requestIdOf } from './request-context';
@@ -16,7 +17,7 @@ import { requestIdOf } from './request-context';
  * leadCRM's error body is `{ok: false, error: "<snake_case>"}`, not the service's `{success: false, ...}`: the
  * PHP senders read it, so the contract wins. Each error still takes its HTTP status from the catalogue.
  */
-// issue 7: exported for the OpenAPI document
+// Exported for the OpenAPI document.
 export const LEAD_ERRORS = {
   invalid_payload: 'INVALID_PAYLOAD',
   unauthorized: 'UNAUTHORIZED',
@@ -25,6 +26,7 @@ export const LEAD_ERRORS = {
   rate_limited: 'RATE_LIMITED',
   payload_too_large: 'PAYLOAD_TOO_LARGE',
   unsupported_encoding: 'UNSUPPORTED_ENCODING',
+  undecodable_body: 'UNDECODABLE_BODY',
   unavailable: 'DATABASE_UNAVAILABLE',
   internal_error: 'INTERNAL_ERROR',
 } as const satisfies Record<string, ErrorCode>;
@@ -91,16 +93,22 @@ function rawRequestOf(req: Request, res: Response, body: Buffer | null, bodyByte
   };
 }
 
-/** Body-reading failures (before the handler ran): recorded without the body, answered in leadCRM's shape. */
-const UNREAD_BODIES: Record<string, { reason: RejectionReason; error: LeadError }> = {
-  'entity.too.large': { reason: 'too_large', error: 'payload_too_large' },
-  'encoding.unsupported': { reason: 'unsupported_encoding', error: 'unsupported_encoding' },
+/** The answer to a rejected request; any other reason means the body is not a JSON object (invalid_payload). */
+const REJECTION_ERRORS: Readonly<Partial<Record<RejectionReason, LeadError>>> = {
+  too_large: 'payload_too_large',
+  unsupported_encoding: 'unsupported_encoding',
+  undecodable_body: 'undecodable_body',
 };
+
+function rejectionError(reason: RejectionReason): LeadError {
+  return REJECTION_ERRORS[reason] ?? 'invalid_payload';
+}
 
 /**
  * `POST /api/lead`, the leadCRM contract: 201 `{ok, lead_id, deduplicated: false}` for a new lead, 409
  * `{ok: true, lead_id: <original>, deduplicated: true}` for a repeat, 400 `invalid_payload` for a body that is not
- * a JSON object (stored all the same), 503 `unavailable` when the database cannot commit, 500 `internal_error`.
+ * a JSON object and 400 `undecodable_body` for one that does not decompress (both stored all the same), 503
+ * `unavailable` when the database cannot commit, 500 `internal_error`.
  */
 export function leadRouter(context: AppContext): Router {
   const { config, logger, database } = context;
@@ -122,6 +130,7 @@ export function leadRouter(context: AppContext): Router {
         pool: database.pool!,
         processor: context.processor,
         windowMinutes: config.LEAD_DEDUP_WINDOW_MINUTES,
+        maxBodyBytes: limitBytes,
         onProcessorError: (observationId, error) =>
           logger.error('phase 2 failed for a lead; observation left pending', {
             requestId: requestIdOf(res),
@@ -129,28 +138,28 @@ export function leadRouter(context: AppContext): Router {
             error: error instanceof Error ? error.message : String(error),
           }),
       },
-      { ...rawRequestOf(req, res, body, body.length), body },
+      { ...rawRequestOf(req, res, body, body.length), body, contentEncoding: contentEncodingSetAside(res) },
     );
     if (outcome.kind === 'created') {
       res.status(201).json({ ok: true, lead_id: outcome.leadId, deduplicated: false });
     } else if (outcome.kind === 'duplicate') {
       res.status(409).json({ ok: true, lead_id: outcome.leadId, deduplicated: true });
     } else {
-      sendLeadError(res, 'invalid_payload');
+      sendLeadError(res, rejectionError(outcome.reason));
     }
   };
 
   const onError: ErrorRequestHandler = async (error: unknown, req, res, _next) => {
     if (res.headersSent) return void res.destroy();
-    // body-parser tags its errors with a type; a body that fails to decompress has only a 4xx status.
+    // body-parser tags its errors with a type; any other 4xx from reading the body counts as unreadable too.
     const status = (error as { status?: unknown }).status;
     const clientError = typeof status === 'number' && status >= 400 && status < 500;
     const parserType = (error as { type?: unknown }).type ?? (clientError ? 'body.unreadable' : undefined);
     if (typeof parserType === 'string' && database.pool) {
       if (parserType === 'request.aborted') return void res.destroy();
-      const unread = UNREAD_BODIES[parserType] ?? { reason: 'unreadable_body', error: 'invalid_payload' };
+      const reason: RejectionReason = parserType === 'entity.too.large' ? 'too_large' : 'unreadable_body';
       const declared = Number(req.get('content-length') ?? 0) || 0;
-      await storeUnreadRequest(
+      await storeRejectedRequest(
         database.pool,
         rawRequestOf(
           req,
@@ -158,7 +167,7 @@ export function leadRouter(context: AppContext): Router {
           null,
           parserType === 'entity.too.large' ? Math.max(declared, limitBytes + 1) : declared,
         ),
-        unread.reason,
+        reason,
         `${parserType}: ${(error as Error).message}`,
       ).catch((storeError: unknown) =>
         logger.warn('could not record an unreadable lead request', {
@@ -166,7 +175,7 @@ export function leadRouter(context: AppContext): Router {
           error: (storeError as Error).message,
         }),
       );
-      return sendLeadError(res, unread.error);
+      return sendLeadError(res, rejectionError(reason));
     }
     if (isDatabaseUnavailable(error)) {
       logger.warn('database unavailable; lead answered 503', {
@@ -188,6 +197,7 @@ export function leadRouter(context: AppContext): Router {
     requireLeadSecret(config),
     perClientLimit(config),
     requireDatabase,
+    setAsideContentEncoding,
     express.raw({ type: () => true, limit: limitBytes }),
     handle,
     onError,

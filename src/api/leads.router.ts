@@ -22,7 +22,7 @@ const TEXT_FILTERS = ['assignedTo', 'sourcetype', 'offer', 'marker', 'domain', '
 const KNOWN_PARAMETERS = new Set<string>([...TEXT_FILTERS, 'status', 'from', 'to', 'limit', 'skip']);
 
 const assignee = z.union([z.string().trim().min(1).max(200), z.number().int().transform(String), z.null()]);
-// issue 7: exported for the OpenAPI document
+// Exported for the OpenAPI document.
 export const patchBody = z.strictObject({ status: z.unknown().optional(), assignedTo: assignee.optional() });
 
 /** An actor name from X-Actor: printable, at most 200 characters. */

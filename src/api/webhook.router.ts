@@ -1,5 +1,5 @@
 import express, { Router } from 'express';
-import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { bodyLimitBytes } from '../config';
 import { recordRejectedInput } from '../ingest/observations';
 import { receiveWebhook } from '../ingest/webhook';
@@ -11,13 +11,7 @@ import { presentsSecret, requireSecret } from './auth';
 import { sendError } from './errors';
 import { requireDatabase } from './database-guard';
 import { requestIdOf } from './request-context';
-
-const ENCODING_SET_ASIDE = 'webhookContentEncoding';
-
-function encodingSetAside(res: Response): string | null {
-  const encoding: unknown = res.locals[ENCODING_SET_ASIDE];
-  return typeof encoding === 'string' ? encoding : null;
-}
+import { contentEncodingSetAside, setAsideContentEncoding } from './content-encoding';
 
 /** `POST /api/webhook`: the Dux-Soup receiver. Auth, then limits, then the body is read and stored first. */
 export function webhookRouter(context: AppContext): Router {
@@ -50,7 +44,7 @@ export function webhookRouter(context: AppContext): Router {
       },
       {
         body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
-        contentEncoding: encodingSetAside(res),
+        contentEncoding: contentEncodingSetAside(res),
         contentType: req.get('content-type') ?? null,
         requestId: requestIdOf(res),
       },
@@ -63,20 +57,6 @@ export function webhookRouter(context: AppContext): Router {
       ...(outcome.problems ? { fields: outcome.problems } : {}),
       rejectedInputId: outcome.rejectedInputId,
     });
-  };
-
-  /**
-   * body-parser would decompress the body itself and lose the bytes as received when they do not decompress. Set
-   * aside, the encoding no longer tells it to: it reads the bytes as they came (its limit then bounds the compressed
-   * size) and receiveWebhook decompresses them, keeping them in rejected_inputs when it cannot.
-   */
-  const setAsideContentEncoding: RequestHandler = (req, res, next) => {
-    const encoding = req.headers['content-encoding'];
-    if (encoding !== undefined) {
-      res.locals[ENCODING_SET_ASIDE] = encoding;
-      delete req.headers['content-encoding'];
-    }
-    next();
   };
 
   /** Oversized bodies are not read, but their arrival is recorded like any other rejected input. */

@@ -26,7 +26,7 @@ export type IdentifierKind =
   | 'sales_url'
   | 'duxsoup_id'
   | 'email'
-  // --- hubspot (issue 6): a HubSpot contact id, the weakest identifier (an alias that links the contact) ---
+  // --- hubspot: a HubSpot contact id, the weakest identifier (an alias that links the contact) ---
   | 'hubspot_contact_id';
 
 /** Waterfall priority, strongest first. */
@@ -40,7 +40,7 @@ export const IDENTIFIER_PRIORITY: readonly IdentifierKind[] = [
   'sales_url',
   'duxsoup_id',
   'email',
-  'hubspot_contact_id', // hubspot (issue 6)
+  'hubspot_contact_id',
 ];
 
 /** Two people with different values of one of these kinds can never be the same human. */

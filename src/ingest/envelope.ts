@@ -15,7 +15,7 @@ const plainObject = z.custom<Record<string, unknown>>(
   { message: 'expected an object' },
 );
 
-// issue 7: exported for the OpenAPI document
+// Exported for the OpenAPI document.
 export const envelopeSchema = z.looseObject({
   userid: z.union([z.string().max(256), z.number()]).nullish(),
   time: timeValue,
@@ -57,7 +57,7 @@ export const PROFILE_TEXT_FIELDS = [
   'Industry',
 ] as const;
 
-// issue 7: exported for the OpenAPI document
+// Exported for the OpenAPI document.
 export const profileDataSchema = z.looseObject({
   ...Object.fromEntries(PROFILE_TEXT_FIELDS.map((field) => [field, text])),
   VisitTime: timeValue,

@@ -7,7 +7,7 @@ import { deadLetterPolicyFromConfig } from './dead-letter-policy';
 import type { Phase2Runner } from './dead-letters';
 import { replayDueDeadLetters } from './dead-letters';
 import type { Job } from './types';
-import { runHubspotSync, syncSchedule } from '../sources/hubspot'; // hubspot (issue 6)
+import { runHubspotSync, syncSchedule } from '../sources/hubspot';
 
 const SWEEP_BATCH = 200;
 
@@ -54,7 +54,7 @@ export function builtInJobs(deps: { config: Config; phase2: Phase2Runner }): Job
       schedule: config.EXPORT_CLEANUP_CRON,
       run: async ({ pool }) => ({ ...(await cleanupExpiredExports(pool)) }),
     },
-    // --- hubspot (issue 6): every sync job, resuming from its checkpoints; only when HUBSPOT_TOKEN is set ---
+    // --- hubspot: every sync job, resuming from its checkpoints; only when HUBSPOT_TOKEN is set ---
     ...(config.HUBSPOT_TOKEN
       ? [
           {

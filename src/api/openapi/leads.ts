@@ -95,6 +95,7 @@ const LEAD_ERRORS: LeadError[] = [
   'rate_limited',
   'payload_too_large',
   'unsupported_encoding',
+  'undecodable_body',
   'unavailable',
   'internal_error',
 ];

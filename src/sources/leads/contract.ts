@@ -37,6 +37,7 @@ export type RejectionReason =
   | 'not_object'
   | 'too_large'
   | 'unsupported_encoding'
+  | 'undecodable_body'
   | 'unreadable_body';
 
 export type ParsedLeadBody =

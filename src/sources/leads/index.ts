@@ -7,7 +7,7 @@ export { LEAD_FIELDS, LEAD_STATUSES } from './contract';
 export type { LeadIntakeDeps, LeadOutcome } from './intake';
 export { receiveLead } from './intake';
 export type { RawLeadRequest } from './store';
-export { storeUnreadRequest } from './store';
+export { storeRejectedRequest } from './store';
 export type { RedriveOptions, RedriveResult } from './redrive';
 export { redriveLeads } from './redrive';
 export type { Actor, HistoryEntry, LeadChange, LeadDetail, LeadFilters, LeadPatch, LeadSummary } from './crm';

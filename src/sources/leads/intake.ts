@@ -1,9 +1,11 @@
 import type { Pool } from '../../db/pool';
+import type { DecodedBody } from '../../ingest/json-body';
+import { decodeBody } from '../../ingest/json-body';
 import type { ObservationProcessor } from '../../ingest/processor';
 import type { RejectionReason } from './contract';
 import { idempotencyKeyOf, parseLeadBody } from './contract';
 import type { RawLeadRequest } from './store';
-import { markRejected, noteFailure, normaliseLead, storeRawRequest } from './store';
+import { markRejected, noteFailure, normaliseLead, storeRawRequest, storeRejectedRequest } from './store';
 
 export interface LeadIntakeDeps {
   pool: Pool;
@@ -12,6 +14,17 @@ export interface LeadIntakeDeps {
   windowMinutes: number;
   /** Phase 2 failed: the lead stands, its observation stays pending for the sweeper. */
   onProcessorError: (observationId: number, error: unknown) => void;
+}
+
+export interface LeadReceiveDeps extends LeadIntakeDeps {
+  /** The most a decompressed body may hold (LEAD_BODY_LIMIT). */
+  maxBodyBytes: number;
+}
+
+/** A request as the router read it: the body bytes exactly as received, still compressed when encoded. */
+export interface ReceivedLeadRequest extends RawLeadRequest {
+  body: Buffer;
+  contentEncoding: string | null;
 }
 
 export type LeadOutcome =
@@ -30,16 +43,39 @@ export interface StoredRequest {
   body: Buffer;
 }
 
+const DECODING_REJECTIONS: Readonly<Record<Extract<DecodedBody, { ok: false }>['code'], RejectionReason>> = {
+  UNDECODABLE_BODY: 'undecodable_body',
+  UNSUPPORTED_ENCODING: 'unsupported_encoding',
+  PAYLOAD_TOO_LARGE: 'too_large',
+};
+
 /**
- * `POST /api/lead`: the raw request is committed first; then the body is parsed and the lead, its observation
- * and the request's state are written together; then Phase 2 resolves the person. Database errors propagate
+ * `POST /api/lead`: the body is decompressed under its Content-Encoding (as the webhook does); then the raw request
+ * is committed; then the body is parsed and the lead, its observation and the request's state are written together;
+ * then Phase 2 resolves the person. A body that cannot be decompressed is stored rejected with its bytes as
+ * received; one that can is stored decompressed, so the re-drive reads it like any other. Database errors propagate
  * (the caller answers 503); any other failure leaves the request `received` for the re-drive and propagates.
  */
 export async function receiveLead(
-  deps: LeadIntakeDeps,
-  raw: RawLeadRequest & { body: Buffer },
+  deps: LeadReceiveDeps,
+  received: ReceivedLeadRequest,
 ): Promise<LeadOutcome> {
-  const stored = await storeRawRequest(deps.pool, raw);
+  const { contentEncoding, ...raw } = received;
+  const decoded = contentEncoding
+    ? await decodeBody(raw.body, contentEncoding, deps.maxBodyBytes)
+    : { ok: true as const, body: raw.body };
+  if (!decoded.ok) {
+    const reason = DECODING_REJECTIONS[decoded.code];
+    const requestRowId = await storeRejectedRequest(
+      deps.pool,
+      { ...raw, bodyBytes: raw.body.length },
+      reason,
+      decoded.reason,
+    );
+    return { kind: 'rejected', reason, requestRowId };
+  }
+  const body = decoded.body;
+  const stored = await storeRawRequest(deps.pool, { ...raw, body, bodyBytes: body.length });
   return processStoredRequest(deps, {
     id: stored.id,
     receivedAt: stored.receivedAt,
@@ -47,7 +83,7 @@ export async function receiveLead(
     xRequestId: raw.xRequestId,
     idempotencyKeyHeader: raw.idempotencyKey,
     contentType: raw.contentType,
-    body: raw.body,
+    body,
   });
 }
 

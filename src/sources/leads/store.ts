@@ -12,7 +12,7 @@ export interface RawLeadRequest {
   userAgent: string | null;
   forwardedFor: string | null;
   remoteAddr: string | null;
-  /** Null when the body was not read (too large, unsupported encoding). */
+  /** Null when the body was not read (over the body limit, or body-parser failed to read it). */
   body: Buffer | null;
   bodyBytes: number;
 }
@@ -51,8 +51,11 @@ export async function storeRawRequest(pool: Pool, raw: RawLeadRequest): Promise<
   return { id: Number(row.id), receivedAt: row.received_at };
 }
 
-/** A request whose body was never read is stored already rejected, in one statement. */
-export async function storeUnreadRequest(
+/**
+ * A request rejected before its body could be parsed (never read, or not decodable with its Content-Encoding) is
+ * stored already rejected, in one statement.
+ */
+export async function storeRejectedRequest(
   pool: Pool,
   raw: RawLeadRequest,
   reason: RejectionReason,
