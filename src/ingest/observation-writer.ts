@@ -1,13 +1,7 @@
 import type { Pool } from '../db/pool';
-import { isDatabaseUnavailable } from '../db/pool';
+import { GroupedCalls } from '../db/grouped-calls';
 import type { NewObservation, StoredObservation } from './observations';
 import { appendObservation, observationValues } from './observations';
-
-interface Pending {
-  observation: NewObservation;
-  resolve: (stored: StoredObservation) => void;
-  reject: (error: unknown) => void;
-}
 
 export interface ObservationWriterOptions {
   maxBatch?: number;
@@ -15,64 +9,24 @@ export interface ObservationWriterOptions {
 }
 
 /**
- * Group commit for Phase 1. Observations that arrive while earlier ones are being written are appended together
- * with one multi-row INSERT (one round trip, one commit) instead of one each; an idle writer flushes at once, so
- * a lone webhook waits for nothing. Every caller still gets its own answer only after its row is committed.
+ * Group commit for Phase 1: observations that arrive while earlier ones are being written are appended together
+ * with one multi-row INSERT (one round trip, one commit). Every caller still gets its own answer only after its
+ * row is committed.
  */
 export class ObservationWriter {
-  private readonly queue: Pending[] = [];
-  private flushing = 0;
-  private readonly maxBatch: number;
-  private readonly maxConcurrentFlushes: number;
+  private readonly calls: GroupedCalls<NewObservation, StoredObservation>;
 
-  constructor(
-    private readonly pool: Pool,
-    options: ObservationWriterOptions = {},
-  ) {
-    this.maxBatch = options.maxBatch ?? 64;
-    this.maxConcurrentFlushes = options.maxConcurrentFlushes ?? 4;
-  }
-
-  append(observation: NewObservation): Promise<StoredObservation> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ observation, resolve, reject });
-      this.startFlushes();
+  constructor(pool: Pool, options: ObservationWriterOptions = {}) {
+    this.calls = new GroupedCalls({
+      one: (observation) => appendObservation(pool, observation),
+      many: (observations) => appendObservations(pool, observations),
+      maxBatch: options.maxBatch ?? 64,
+      maxConcurrent: options.maxConcurrentFlushes ?? 4,
     });
   }
 
-  private startFlushes(): void {
-    while (this.flushing < this.maxConcurrentFlushes && this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      this.flushing += 1;
-      void this.flush(batch).finally(() => {
-        this.flushing -= 1;
-        this.startFlushes();
-      });
-    }
-  }
-
-  private async flush(batch: Pending[]): Promise<void> {
-    if (batch.length === 1) {
-      const [only] = batch as [Pending];
-      await appendObservation(this.pool, only.observation).then(only.resolve, only.reject);
-      return;
-    }
-    try {
-      const stored = await appendObservations(
-        this.pool,
-        batch.map((item) => item.observation),
-      );
-      batch.forEach((item, index) => item.resolve(stored[index]!));
-    } catch (error) {
-      if (isDatabaseUnavailable(error)) {
-        batch.forEach((item) => item.reject(error));
-        return;
-      }
-      // One unexpected row must not fail its neighbours: fall back to writing each on its own.
-      await Promise.all(
-        batch.map((item) => appendObservation(this.pool, item.observation).then(item.resolve, item.reject)),
-      );
-    }
+  append(observation: NewObservation): Promise<StoredObservation> {
+    return this.calls.call(observation);
   }
 }
 
