@@ -2,11 +2,10 @@ import type { Pool } from '../db/pool';
 import { withTransaction } from '../db/pool';
 import type { Phase2Processor } from '../ingest/phase2';
 import { resetDerivedState } from '../ingest/rebuild';
-import { contributionOf } from '../snapshots/contributions';
 import { drainRefreshQueue } from '../snapshots/refresh';
 import type { FoldSettings } from '../snapshots/store';
-import type { LogObservation } from './batch';
 import { BatchResolver } from './batch';
+import { ObservationFeed } from './feed';
 
 export interface RebuildOptions {
   namespace: string;
@@ -28,14 +27,6 @@ export interface RebuildSummary {
   observationsPerSecond: number;
 }
 
-interface LogRow {
-  id: number;
-  source: string;
-  kind: string;
-  payload: unknown;
-  observed_at: Date;
-}
-
 /**
  * Rebuilds persons, companies and locations from the observation log, in observation-id order: what live
  * processing does, batched. Observations the batch resolver can take are written set-based; the rest (merges,
@@ -55,21 +46,11 @@ export async function rebuildFromLog(pool: Pool, options: RebuildOptions): Promi
   );
   const total = remaining.rows[0]!.n;
   let done = 0;
+  const feed = new ObservationFeed(pool, options.settings, checkpoint, batchSize);
   try {
     for (;;) {
-      const { rows } = await pool.query<LogRow>(
-        `SELECT id, source, kind, payload, COALESCE(event_time, received_at) AS observed_at
-           FROM observations WHERE id > $1 AND status <> 'ignored' ORDER BY id LIMIT $2`,
-        [checkpoint, batchSize],
-      );
-      if (rows.length === 0) break;
-      const batch: LogObservation[] = rows.map((row) => ({
-        id: row.id,
-        source: row.source,
-        kind: row.kind,
-        observed_at: row.observed_at,
-        contribution: contributionOf(row, options.settings),
-      }));
+      const batch = await feed.take(batchSize);
+      if (batch.length === 0) break;
       const resolver = new BatchResolver(options.namespace, options.settings);
       const stoppedAt = await withTransaction(
         pool,
@@ -93,6 +74,7 @@ export async function rebuildFromLog(pool: Pool, options: RebuildOptions): Promi
         { asyncCommit: true },
       );
       if (stoppedAt) {
+        feed.putBack(batch.slice(batch.indexOf(stoppedAt) + 1));
         await options.processor.process(stoppedAt.id);
         await pool.query(
           'UPDATE rebuild_runs SET last_observation_id = $2, full_path = full_path + 1 WHERE id = $1',
