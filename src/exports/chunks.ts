@@ -13,12 +13,15 @@ export class ClaimLostError extends Error {
 }
 
 /**
- * Collects encoded output and stores it in chunks of about `chunkBytes`, so at most one chunk (plus one batch of
- * rows) is ever held in memory.
+ * Collects encoded output and stores it in chunks of about `chunkBytes`. One chunk is stored while the next one
+ * gathers (the export keeps encoding meanwhile), so at most two chunks (plus one batch of rows) are ever held in
+ * memory.
  */
 export class ChunkSink {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  private storing: Promise<void> | null = null;
+  private rowsDone = 0;
   private readonly progress: ExportProgress = { rowsDone: 0, sizeBytes: 0, chunkCount: 0 };
 
   constructor(
@@ -34,20 +37,26 @@ export class ChunkSink {
       this.pending.push(bytes);
       this.pendingBytes += bytes.length;
     }
-    this.progress.rowsDone = rowsDone;
-    if (this.pendingBytes >= this.chunkBytes) await this.flush();
+    this.rowsDone = rowsDone;
+    if (this.pendingBytes >= this.chunkBytes) {
+      await this.storing; // chunks are stored in order, one at a time
+      this.storing = this.flush();
+      this.storing.catch(() => undefined); // awaited (and thrown) by the next write or finish
+    }
   }
 
   /** Stores what is left; returns the totals of the file. */
   async finish(): Promise<ExportProgress> {
+    await this.storing;
     if (this.pendingBytes > 0) await this.flush();
-    return { ...this.progress };
+    return { ...this.progress, rowsDone: this.rowsDone };
   }
 
   private async flush(): Promise<void> {
     const data = Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
+    this.progress.rowsDone = this.rowsDone;
     const seq = this.progress.chunkCount;
     const progress = {
       rowsDone: this.progress.rowsDone,
