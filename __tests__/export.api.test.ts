@@ -3,6 +3,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import type { ExportSettings } from '../src/exports';
 import { drainExports } from '../src/exports';
+import { csvCell } from '../src/exports/formats';
 import { drainRefreshQueue } from '../src/snapshots/refresh';
 import { buildTestApp, testFoldSettings } from './helpers/app';
 import type { TestDatabase } from './helpers/database';
@@ -328,6 +329,23 @@ describe('CSV encoding', () => {
       expect.arrayContaining(['Zoë Núñez-García', '李 小龙 🐉', 'Anna Smith']),
     );
     expect(byId.get(personIds[1])?.currentTitle).toBe('Head of "Growth", EMEA');
+  });
+
+  it('defuses text a spreadsheet would run as a formula, and leaves numbers and phone numbers alone', () => {
+    expect(csvCell('=HYPERLINK("http://evil.example","Click")')).toBe(
+      `'=HYPERLINK("http://evil.example","Click")`,
+    );
+    expect(csvCell('+SUM(A1:A9)')).toBe("'+SUM(A1:A9)");
+    expect(csvCell('-2+3')).toBe("'-2+3");
+    expect(csvCell('@cmd')).toBe("'@cmd");
+    expect(csvCell('\t=1+1')).toBe("'\t=1+1");
+    expect(csvCell(['=1+1', 'SaaS'])).toBe("'=1+1; SaaS");
+    expect(csvCell('+14155550100')).toBe('+14155550100');
+    expect(csvCell('+1 (415) 555-0100')).toBe('+1 (415) 555-0100');
+    expect(csvCell('-12.5')).toBe('-12.5');
+    expect(csvCell(-12.5)).toBe('-12.5');
+    expect(csvCell('VP, Sales = growth')).toBe('VP, Sales = growth');
+    expect(csvCell('')).toBe('');
   });
 
   it('starts with a UTF-8 byte order mark only when bom is true', async () => {

@@ -51,10 +51,27 @@ function jsonEncoder(columns: readonly string[]): RowEncoder {
   };
 }
 
-/** Every value as the text of one cell: empty for missing, ISO 8601 for times, lists joined with "; ". */
+/**
+ * Every value as the text of one cell: empty for missing, ISO 8601 for times, lists joined with "; ", and text that
+ * a spreadsheet would run as a formula defused.
+ */
 export function csvCell(value: unknown): string {
-  if (Array.isArray(value)) return value.map(scalarText).join(CSV_LIST_SEPARATOR);
-  return scalarText(value);
+  if (Array.isArray(value)) return defused(value.map(scalarText).join(CSV_LIST_SEPARATOR));
+  return defused(scalarText(value));
+}
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+/** Digits with the punctuation of numbers and phone numbers: no function call can hide in it. */
+const NUMBER_LIKE = /^[+-]?[\d\s().-]+$/;
+
+/**
+ * CSV (formula) injection: Excel and LibreOffice run a cell starting with =, +, -, @, tab or carriage return as a
+ * formula, so a LinkedIn headline such as `=HYPERLINK(...)` would run on the analyst's machine. Such text gets a
+ * leading apostrophe, which spreadsheets show as text and hide; numbers and phone numbers (+14155550100, -12.5)
+ * are left as they are.
+ */
+function defused(text: string): string {
+  return FORMULA_START.test(text) && !NUMBER_LIKE.test(text) ? `'${text}` : text;
 }
 
 function scalarText(value: unknown): string {
