@@ -19,6 +19,7 @@ import { LEAD_WINDOW_MINUTES, fail, fuzzProperty, perTarget, put, sendBytes, sto
 /** leadCRM's error codes and their statuses (src/sources/leads/README.md), the only error answers allowed. */
 const LEAD_ERRORS: Record<string, number> = {
   invalid_payload: 400,
+  undecodable_body: 400,
   payload_too_large: 413,
   unsupported_encoding: 415,
 };

@@ -72,8 +72,9 @@ export class WebhookOracle {
     if (again.status !== first.status || again.body.error !== code) {
       fail('the same input got a different error', { first: first.body, again: again.body });
     }
-    // Bodies that were read but are not JSON or not a valid envelope are kept with their bytes (README).
-    if (code === 'INVALID_JSON' || code === 'INVALID_PAYLOAD') {
+    // Bodies that were read but do not decompress, are not JSON or not a valid envelope are kept with their
+    // bytes (README).
+    if (KEPT_REJECTIONS.has(code)) {
       const details = first.body.details as { rejectedInputId?: unknown } | undefined;
       const { rows } = await this.target.db.pool.query('SELECT 1 FROM rejected_inputs WHERE id = $1', [
         details?.rejectedInputId,
@@ -103,6 +104,14 @@ export class WebhookOracle {
     }
   }
 }
+
+/** Rejections answered after the body was read, whose bytes the service keeps in rejected_inputs. */
+const KEPT_REJECTIONS = new Set([
+  'INVALID_JSON',
+  'INVALID_PAYLOAD',
+  'UNDECODABLE_BODY',
+  'UNSUPPORTED_ENCODING',
+]);
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 function isWellFormedUtf8(bytes: Buffer): boolean {
