@@ -1,4 +1,5 @@
 import type { Pool } from '../src/db/pool';
+import { planExport } from '../src/exports/sources';
 import { COMPANY_FIELDS, PEOPLE_FIELDS, runQuery } from '../src/query';
 import type { FieldCatalogue } from '../src/query';
 import type { TestDatabase } from './helpers/database';
@@ -110,4 +111,16 @@ it('a cursor page starts its index range at the cursor', async () => {
 it('companies in the default order read companies_query_recent_idx', async () => {
   const plan = await pagePlan(COMPANY_FIELDS, { fields: ['name'] });
   expect(plan).toMatch(/Index Scan Backward using companies_query_recent_idx/);
+});
+
+it("an export's LinkedIn URL column reads person_aliases_linkedin_idx alone (no heap visit per person)", async () => {
+  await db.pool.query(`
+    INSERT INTO person_aliases (kind, value, person_id, display, first_observation_id)
+    SELECT kind, kind || ':' || g, md5('plan' || g)::uuid, 'https://www.linkedin.com/in/p' || g, g
+      FROM generate_series(1, 20000) AS g, unnest(ARRAY['member_id', 'profile_url', 'sales_url', 'email']) AS kind`);
+  await db.pool.query('VACUUM ANALYZE person_aliases'); // index-only scans need the visibility map
+  const plan = planExport('people', { filters: {}, fields: ['id', 'linkedInUrl'], sort: null, bom: false });
+  const { rows } = await db.pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${plan.rowsSql}`, plan.params);
+  const text = rows.map((row) => row['QUERY PLAN']).join('\n');
+  expect(text).toMatch(/Index Only Scan using person_aliases_linkedin_idx on person_aliases/);
 });
