@@ -24,7 +24,7 @@ import { planExport } from './sources';
 import type { ExportClaim, ExportSettings } from './types';
 
 const CHUNK_BYTES = 1024 * 1024;
-const FETCH_ROWS = 1000;
+const FETCH_ROWS = 2000;
 const MAX_ATTEMPTS = 3;
 /** A FETCH behind a selective, unindexed filter may scan far: the pool's timeout is sized for requests, not this. */
 const EXPORT_QUERY_TIMEOUT_MS = 30 * 60_000;
