@@ -4,7 +4,14 @@ import type { AliasInput } from '../identity/resolver';
 import type { LatestChange } from '../intelligence/changes';
 import { changePointOf, keepsChanges } from '../intelligence/changes';
 import { latestChangeOf, latestChangeSql } from '../intelligence/changes-store';
-import { compatible, COMPANY_SPEC, entityId, hardSets, PERSON_SPEC } from '../identity/resolver';
+import {
+  aliasOwnersSql,
+  compatible,
+  COMPANY_SPEC,
+  entityId,
+  hardSets,
+  PERSON_SPEC,
+} from '../identity/resolver';
 import type { Contribution } from '../snapshots/contributions';
 import { companyContribution, locationContribution, PERSON_FIELD_GROUPS } from '../snapshots/contributions';
 import type { Snapshot } from '../snapshots/fold';
@@ -106,8 +113,7 @@ export class BatchResolver {
       }
     }
     const personOwners = await client.query<{ kind: string; value: string; owner: string }>(
-      `SELECT a.kind, a.value, a.person_id AS owner FROM person_aliases a
-         JOIN unnest($1::text[], $2::text[]) AS w(kind, value) ON a.kind = w.kind AND a.value = w.value`,
+      `SELECT wanted.kind, wanted.value, owned.owner FROM ${aliasOwnersSql(PERSON_SPEC, '$1', '$2')}`,
       [personKeys.map((alias) => alias.kind), personKeys.map((alias) => alias.value)],
     );
     for (const row of personOwners.rows) {
@@ -151,8 +157,7 @@ export class BatchResolver {
       });
     }
     const companyOwners = await client.query<{ kind: string; value: string; owner: string }>(
-      `SELECT a.kind, a.value, a.company_id AS owner FROM company_aliases a
-         JOIN unnest($1::text[], $2::text[]) AS w(kind, value) ON a.kind = w.kind AND a.value = w.value`,
+      `SELECT wanted.kind, wanted.value, owned.owner FROM ${aliasOwnersSql(COMPANY_SPEC, '$1', '$2')}`,
       [companyKeys.map((alias) => alias.kind), companyKeys.map((alias) => alias.value)],
     );
     for (const row of companyOwners.rows) {

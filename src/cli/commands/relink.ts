@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Pool } from '../../db/pool';
-import { PERSON_SPEC } from '../../identity/resolver';
+import { aliasOwnersSql, PERSON_SPEC } from '../../identity/resolver';
 import { phase2FromConfig } from '../../ingest/phase2';
 import type { Phase2Result } from '../../ingest/phase2';
 import type { ContributionOptions } from '../../snapshots/contributions';
@@ -160,10 +160,9 @@ async function observationsNamingSomethingNew(
   if (candidates.length === 0) return [];
   const named = candidates.flatMap((candidate) => candidate.fresh);
   const owners = await pool.query<{ kind: string; value: string; person_id: string; stable: boolean }>(
-    `SELECT a.kind, a.value, a.person_id,
-            EXISTS (SELECT 1 FROM person_aliases h WHERE h.person_id = a.person_id AND h.kind = ANY($3::text[])) AS stable
-       FROM person_aliases a
-       JOIN unnest($1::text[], $2::text[]) AS n(kind, value) ON a.kind = n.kind AND a.value = n.value`,
+    `SELECT wanted.kind, wanted.value, owned.owner AS person_id,
+            EXISTS (SELECT 1 FROM person_aliases h WHERE h.person_id = owned.owner AND h.kind = ANY($3::text[])) AS stable
+       FROM ${aliasOwnersSql(PERSON_SPEC, '$1', '$2')}`,
     [named.map((alias) => alias.kind), named.map((alias) => alias.value), [...PERSON_SPEC.hardKinds]],
   );
   const ownerOf = new Map(owners.rows.map((row) => [`${row.kind}|${row.value}`, row]));
