@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +42,10 @@ export async function benchDatabase(): Promise<BenchDatabase> {
     url: url.toString(),
     mode: external ? 'external' : 'embedded',
     close: async () => {
+      if (process.env.BENCH_KEEP === '1' && external) {
+        process.stderr.write(`kept database ${url.toString()} (BENCH_KEEP=1)\n`);
+        return;
+      }
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -58,10 +62,20 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-/** The real service, as users run it, with request logging on (its output is discarded). */
+let built = false;
+
+/** `npm start` builds first; so does the first service a bench starts. */
+function buildOnce(): void {
+  if (built) return;
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  built = true;
+}
+
+/** The real service, as users run it (`npm start`: the built code), with request logging on (output discarded). */
 export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
+  buildOnce();
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'server.ts')], {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'server.js')], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -13,13 +13,15 @@ export class ClaimLostError extends Error {
 }
 
 /**
- * Collects encoded output and stores it in chunks of about `chunkBytes`. One chunk is stored while the next one
- * gathers (the export keeps encoding meanwhile), so at most two chunks (plus one batch of rows) are ever held in
- * memory.
+ * Collects encoded output and stores it in chunks of about `chunkBytes`. Text is written straight into one of two
+ * chunk buffers that take turns: one is stored while the other fills (the export keeps encoding meanwhile). No
+ * per-batch Buffer and no concatenation, so an export's garbage is short-lived strings and memory stays flat
+ * however big the file is.
  */
 export class ChunkSink {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private filling: Buffer;
+  private spare: Buffer | null;
+  private used = 0;
   private storing: Promise<void> | null = null;
   private rowsDone = 0;
   private readonly progress: ExportProgress = { rowsDone: 0, sizeBytes: 0, chunkCount: 0 };
@@ -28,19 +30,22 @@ export class ChunkSink {
     private readonly pool: Pool,
     private readonly claim: ExportClaim,
     private readonly chunkBytes: number,
-  ) {}
+  ) {
+    this.filling = Buffer.allocUnsafe(chunkBytes);
+    this.spare = Buffer.allocUnsafe(chunkBytes);
+  }
 
   /** Adds text; stores a chunk once enough has gathered. */
   async write(text: string, rowsDone: number): Promise<void> {
     if (text !== '') {
-      const bytes = Buffer.from(text, 'utf8');
-      this.pending.push(bytes);
-      this.pendingBytes += bytes.length;
+      const size = Buffer.byteLength(text, 'utf8');
+      if (this.used + size > this.filling.length) this.grow(this.used + size);
+      this.used += this.filling.write(text, this.used, 'utf8');
     }
     this.rowsDone = rowsDone;
-    if (this.pendingBytes >= this.chunkBytes) {
+    if (this.used >= this.chunkBytes) {
       await this.storing; // chunks are stored in order, one at a time
-      this.storing = this.flush();
+      this.storing = this.storeFilling();
       this.storing.catch(() => undefined); // awaited (and thrown) by the next write or finish
     }
   }
@@ -48,14 +53,23 @@ export class ChunkSink {
   /** Stores what is left; returns the totals of the file. */
   async finish(): Promise<ExportProgress> {
     await this.storing;
-    if (this.pendingBytes > 0) await this.flush();
+    if (this.used > 0) await this.storeFilling();
     return { ...this.progress, rowsDone: this.rowsDone };
   }
 
-  private async flush(): Promise<void> {
-    const data = Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
+  /** A piece bigger than the room left: a bigger buffer, for this chunk only. */
+  private grow(needed: number): void {
+    const bigger = Buffer.allocUnsafe(Math.max(needed, 2 * this.filling.length));
+    this.filling.copy(bigger, 0, 0, this.used);
+    this.filling = bigger;
+  }
+
+  private async storeFilling(): Promise<void> {
+    const buffer = this.filling;
+    const data = buffer.subarray(0, this.used);
+    this.filling = this.spare ?? Buffer.allocUnsafe(this.chunkBytes);
+    this.spare = null;
+    this.used = 0;
     this.progress.rowsDone = this.rowsDone;
     const seq = this.progress.chunkCount;
     const progress = {
@@ -65,6 +79,8 @@ export class ChunkSink {
     };
     if (!(await storeChunk(this.pool, this.claim, seq, data, progress))) throw new ClaimLostError();
     Object.assign(this.progress, progress);
+    // The statement has been sent and answered, so the buffer is free again (an oversized one is let go).
+    if (buffer.length === this.chunkBytes) this.spare = buffer;
   }
 }
 
