@@ -47,7 +47,7 @@ async function pagePlan(catalogue: FieldCatalogue, body: Record<string, unknown>
     },
     connect: () => db.pool.connect(),
   } as unknown as Pool;
-  await runQuery(spy, catalogue, body, { countLimit: 100, countTimeoutMs: 10_000 });
+  await runQuery(spy, catalogue, body, { countLimit: 100, countTimeoutMs: 10_000, countMaxCost: 1e9 });
   const page = sent.find((query) => query.sql.includes('ORDER BY'));
   if (!page) throw new Error('no page query was sent');
   const client = await db.pool.connect();
@@ -96,6 +96,7 @@ it('a cursor page starts its index range at the cursor', async () => {
     {
       countLimit: 100,
       countTimeoutMs: 10_000,
+      countMaxCost: 1e9,
     },
   );
   const plan = await pagePlan(PEOPLE_FIELDS, {

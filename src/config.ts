@@ -74,6 +74,8 @@ export const configSchema = z.object({
   QUERY_COUNT_LIMIT: z.coerce.number().int().min(1).default(10000),
   // ... and within this many milliseconds; a slower count reports PostgreSQL's estimate instead.
   QUERY_COUNT_TIMEOUT_MS: z.coerce.number().int().min(1).default(20),
+  // ... and only when PostgreSQL prices the count at most this (planner cost units; about 20-40 ms here).
+  QUERY_COUNT_MAX_COST: z.coerce.number().positive().default(10000),
   EXPORT_TTL_HOURS: z.coerce.number().positive().default(24),
   EXPORT_MAX_ROWS: z.coerce.number().int().min(1).default(1_000_000),
   EXPORT_WORKER_INTERVAL_MS: z.coerce.number().int().min(50).default(2000),

@@ -15,6 +15,7 @@ export function queryRouter(context: AppContext): Router {
   const options = {
     countLimit: context.config.QUERY_COUNT_LIMIT,
     countTimeoutMs: context.config.QUERY_COUNT_TIMEOUT_MS,
+    countMaxCost: context.config.QUERY_COUNT_MAX_COST,
   };
   const help = queryHelp(options);
 

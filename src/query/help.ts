@@ -182,7 +182,7 @@ export function queryHelp({ countLimit, countTimeoutMs }: QueryOptions) {
       count: 'rows in this page',
       totalCount: `rows matching the filter, counted exactly up to ${countLimit}; pages reached by cursor repeat the first page's count`,
       totalCountCapped: `true when more than ${countLimit} rows match (totalCount is then ${countLimit})`,
-      totalCountEstimated: `true when counting took longer than ${countTimeoutMs} ms: totalCount is then PostgreSQL's estimate`,
+      totalCountEstimated: `true when counting would take long (PostgreSQL expects it to, or it took longer than ${countTimeoutMs} ms): totalCount is then PostgreSQL's estimate`,
       hasMore: 'another page follows',
       nextSkip: 'skip for the next page (offset paging), null on the last page or when paging by cursor',
       nextCursor:
