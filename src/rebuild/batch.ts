@@ -16,8 +16,14 @@ import type { Contribution } from '../snapshots/contributions';
 import { companyContribution, locationContribution, PERSON_FIELD_GROUPS } from '../snapshots/contributions';
 import type { Snapshot } from '../snapshots/fold';
 import { foldContribution, sortedSnapshot } from '../snapshots/fold';
-import type { FoldedEntity, FoldSettings } from '../snapshots/store';
-import { personColumns, personFieldsOf } from '../snapshots/store';
+import type { FoldedEntity, FoldSettings, RefreshEntity } from '../snapshots/store';
+import {
+  companyName,
+  EMPTY_FOLD,
+  foldEntityContributions,
+  personColumns,
+  personFieldsOf,
+} from '../snapshots/store';
 
 /** One observation of the log as the rebuild reads it. */
 export interface LogObservation {
@@ -43,6 +49,14 @@ interface CompanyState {
   id: string;
   anchor: number;
   existed: boolean;
+  fold: FoldedEntity;
+  touched: boolean;
+}
+
+interface LocationState {
+  key: string;
+  aliases: Set<string>;
+  fold: FoldedEntity;
 }
 
 interface Link {
@@ -58,15 +72,6 @@ interface NewAlias {
   owner: string;
   display: string;
   observationId: number;
-}
-
-interface QueuedRefresh {
-  entity: 'company' | 'location';
-  id: string;
-  observationId: number;
-  source: string;
-  observedAt: Date;
-  fields: Record<string, unknown>;
 }
 
 const SKIP_REASON = 'no usable identifier (no member id, Sales Navigator id, profile URL or email)';
@@ -86,10 +91,9 @@ export class BatchResolver {
   private readonly companies = new Map<string, CompanyState>();
   private readonly newPersonAliases: NewAlias[] = [];
   private readonly newCompanyAliases: NewAlias[] = [];
-  private readonly locations = new Map<string, { key: string; aliases: Set<string> }>();
+  private readonly locations = new Map<string, LocationState>();
   private readonly links: Link[] = [];
   private readonly skipped: number[] = [];
-  private readonly refreshes: QueuedRefresh[] = [];
 
   constructor(
     private readonly namespace: string,
@@ -102,8 +106,10 @@ export class BatchResolver {
     const companyKeys: AliasInput[] = [];
     const personIds = new Set<string>();
     const companyIds = new Set<string>();
+    const locationIds = new Set<string>();
     for (const { contribution } of batch) {
       if (contribution.identifiers.length === 0) continue;
+      if (contribution.location) locationIds.add(this.locationId(contribution.location.key));
       personKeys.push(...contribution.identifiers);
       personIds.add(entityId(this.namespace, PERSON_SPEC, contribution.identifiers[0]!));
       const companyAliases = contribution.company?.aliases ?? [];
@@ -164,13 +170,32 @@ export class BatchResolver {
       this.companyAliases.set(key(row.kind, row.value), row.owner);
       companyIds.add(row.owner);
     }
-    const companies = await client.query<{ id: string; anchor: number }>(
-      'SELECT id, anchor_observation_id AS anchor FROM companies WHERE id = ANY($1::uuid[])',
+    // Locked: the batch folds into what it read, so a refresher (SKIP LOCKED) must not fold these meanwhile.
+    const companies = await client.query<EntityRow & { anchor: number }>(
+      `SELECT id, anchor_observation_id AS anchor, ${ENTITY_FOLD_COLUMNS} FROM companies WHERE id = ANY($1::uuid[])
+        FOR UPDATE`,
       [[...companyIds]],
     );
     for (const row of companies.rows) {
-      this.companies.set(row.id, { id: row.id, anchor: row.anchor, existed: true });
+      this.companies.set(row.id, {
+        id: row.id,
+        anchor: row.anchor,
+        existed: true,
+        fold: foldedEntityOf(row),
+        touched: false,
+      });
     }
+    const locations = await client.query<EntityRow & { key: string }>(
+      `SELECT id, key, ${ENTITY_FOLD_COLUMNS} FROM locations WHERE id = ANY($1::uuid[]) FOR UPDATE`,
+      [[...locationIds]],
+    );
+    for (const row of locations.rows) {
+      this.locations.set(row.id, { key: row.key, aliases: new Set(), fold: foldedEntityOf(row) });
+    }
+  }
+
+  private locationId(key: string): string {
+    return uuidv5(`location:${key}`, this.namespace);
   }
 
   /** Applies one observation in memory; false when it needs the full path (nothing was changed then). */
@@ -187,7 +212,13 @@ export class BatchResolver {
     if (person === false) return false;
 
     if (company?.create) {
-      this.companies.set(company.id, { id: company.id, anchor: id, existed: false });
+      this.companies.set(company.id, {
+        id: company.id,
+        anchor: id,
+        existed: false,
+        fold: EMPTY_FOLD,
+        touched: true,
+      });
       for (const alias of contribution.company!.aliases) {
         this.companyAliases.set(key(alias.kind, alias.value), company.id);
         this.newCompanyAliases.push({ ...alias, owner: company.id, display: alias.value, observationId: id });
@@ -207,12 +238,9 @@ export class BatchResolver {
     }
 
     const location = contribution.location;
-    const locationId = location ? uuidv5(`location:${location.key}`, this.namespace) : null;
-    if (location && locationId) {
-      const entry = this.locations.get(locationId) ?? { key: location.key, aliases: new Set<string>() };
-      entry.aliases.add(location.raw.trim().toLowerCase());
-      this.locations.set(locationId, entry);
-    }
+    const locationId = location ? this.locationId(location.key) : null;
+    const locationState = location && locationId ? this.locationState(locationId, location.key) : null;
+    if (location && locationState) locationState.aliases.add(location.raw.trim().toLowerCase());
     const companyId = company?.id ?? null;
     const fields = personFieldsOf(contribution.person, companyId, locationId);
     const origin = { observationId: id, source: contribution.source, observedAt: observation.observed_at };
@@ -231,19 +259,31 @@ export class BatchResolver {
     };
     state.touched = true;
     this.links.push({ observationId: id, personId: state.id, companyId, locationId });
-    const queue = (entity: 'company' | 'location', entityId: string, queued: Record<string, unknown>) =>
-      this.refreshes.push({
+    // Companies and locations fold here too, in observation order, as the refresh queue would fold them.
+    const fold = (entity: RefreshEntity, base: FoldedEntity, fields: Record<string, unknown>) =>
+      foldEntityContributions(
         entity,
-        id: entityId,
-        observationId: id,
-        source: contribution.source,
-        observedAt: observation.observed_at,
-        fields: queued,
-      });
-    if (companyId && contribution.company)
-      queue('company', companyId, companyContribution(contribution.company));
-    if (locationId && location) queue('location', locationId, locationContribution(location));
+        base,
+        [{ observationId: id, source: contribution.source, observedAt: observation.observed_at, fields }],
+        this.settings,
+      );
+    const companyState = companyId ? this.companies.get(companyId) : undefined;
+    if (companyState && contribution.company) {
+      companyState.fold = fold('company', companyState.fold, companyContribution(contribution.company));
+      companyState.touched = true;
+    }
+    if (locationState && location)
+      locationState.fold = fold('location', locationState.fold, locationContribution(location));
     return true;
+  }
+
+  private locationState(id: string, key: string): LocationState {
+    let state = this.locations.get(id);
+    if (!state) {
+      state = { key, aliases: new Set(), fold: EMPTY_FOLD };
+      this.locations.set(id, state);
+    }
+    return state;
   }
 
   private planCompany(observation: LogObservation): { id: string; create: boolean } | null | false {
@@ -309,21 +349,15 @@ export class BatchResolver {
 
   /** Writes everything applied so far; the caller owns the transaction. Returns how many observations it linked. */
   async flush(client: PoolClient): Promise<{ linked: number; skipped: number }> {
-    const newCompanies = [...this.companies.values()].filter((company) => !company.existed);
-    if (newCompanies.length > 0) {
-      await client.query(
-        `INSERT INTO companies (id, anchor_observation_id) SELECT * FROM unnest($1::uuid[], $2::bigint[])`,
-        [newCompanies.map((company) => company.id), newCompanies.map((company) => company.anchor)],
-      );
-    }
+    const touchedCompanies = [...this.companies.values()].filter((company) => company.touched);
+    if (touchedCompanies.length > 0) await upsertCompanies(client, touchedCompanies);
     await insertAliases(client, 'company_aliases', 'company_id', this.newCompanyAliases);
-    if (this.locations.size > 0) {
-      const ids = [...this.locations.keys()];
-      await client.query(
-        `INSERT INTO locations (id, key) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT (key) DO NOTHING`,
-        [ids, ids.map((id) => this.locations.get(id)!.key)],
+    const touchedLocations = [...this.locations].filter(([, location]) => location.aliases.size > 0);
+    if (touchedLocations.length > 0) {
+      await upsertLocations(client, touchedLocations);
+      const spellings = touchedLocations.flatMap(([id, location]) =>
+        [...location.aliases].map((value) => [value, id]),
       );
-      const spellings = ids.flatMap((id) => [...this.locations.get(id)!.aliases].map((value) => [value, id]));
       await client.query(
         `INSERT INTO location_aliases (value, location_id) SELECT * FROM unnest($1::text[], $2::uuid[])
          ON CONFLICT (value) DO NOTHING`,
@@ -352,21 +386,6 @@ export class BatchResolver {
       await client.query(
         `UPDATE observations SET status = 'skipped', status_reason = $2, processed_at = now() WHERE id = ANY($1::bigint[])`,
         [this.skipped, SKIP_REASON],
-      );
-    }
-    if (this.refreshes.length > 0) {
-      await client.query(
-        `INSERT INTO entity_refresh (entity, id, observation_id, source, observed_at, fields)
-         SELECT * FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::text[], $5::timestamptz[], $6::jsonb[])
-         ON CONFLICT DO NOTHING`,
-        [
-          this.refreshes.map((entry) => entry.entity),
-          this.refreshes.map((entry) => entry.id),
-          this.refreshes.map((entry) => entry.observationId),
-          this.refreshes.map((entry) => entry.source),
-          this.refreshes.map((entry) => entry.observedAt),
-          this.refreshes.map((entry) => JSON.stringify(entry.fields)),
-        ],
       );
     }
     return { linked: this.links.length, skipped: this.skipped.length };
@@ -420,6 +439,70 @@ async function upsertPersons(client: PoolClient, persons: readonly PersonState[]
       columns.map((column) => column.currentCompany),
       columns.map((column) => column.companyId),
       columns.map((column) => column.locationId),
+    ],
+  );
+}
+
+interface EntityRow {
+  id: string;
+  snapshot: Snapshot;
+  observations_count: number;
+  first_observed_at: Date | null;
+  last_observed_at: Date | null;
+}
+
+const ENTITY_FOLD_COLUMNS = 'snapshot, observations_count, first_observed_at, last_observed_at';
+
+function foldedEntityOf(row: EntityRow): FoldedEntity {
+  return {
+    snapshot: row.snapshot,
+    count: row.observations_count,
+    firstObservedAt: row.first_observed_at,
+    lastObservedAt: row.last_observed_at,
+  };
+}
+
+async function upsertCompanies(client: PoolClient, companies: readonly CompanyState[]): Promise<void> {
+  const snapshots = companies.map((company) => sortedSnapshot(company.fold.snapshot));
+  await client.query(
+    `INSERT INTO companies (id, anchor_observation_id, snapshot, observations_count, first_observed_at,
+                            last_observed_at, name)
+     SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::jsonb[], $4::int[], $5::timestamptz[], $6::timestamptz[],
+                          $7::text[])
+     ON CONFLICT (id) DO UPDATE
+       SET snapshot = EXCLUDED.snapshot, observations_count = EXCLUDED.observations_count,
+           first_observed_at = EXCLUDED.first_observed_at, last_observed_at = EXCLUDED.last_observed_at,
+           name = EXCLUDED.name, updated_at = now()`,
+    [
+      companies.map((company) => company.id),
+      companies.map((company) => company.anchor),
+      snapshots.map((snapshot) => JSON.stringify(snapshot)),
+      companies.map((company) => company.fold.count),
+      companies.map((company) => company.fold.firstObservedAt),
+      companies.map((company) => company.fold.lastObservedAt),
+      snapshots.map(companyName),
+    ],
+  );
+}
+
+async function upsertLocations(
+  client: PoolClient,
+  locations: readonly (readonly [string, LocationState])[],
+): Promise<void> {
+  await client.query(
+    `INSERT INTO locations (id, key, snapshot, observations_count, first_observed_at, last_observed_at)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::int[], $5::timestamptz[], $6::timestamptz[])
+     ON CONFLICT (key) DO UPDATE
+       SET snapshot = EXCLUDED.snapshot, observations_count = EXCLUDED.observations_count,
+           first_observed_at = EXCLUDED.first_observed_at, last_observed_at = EXCLUDED.last_observed_at,
+           updated_at = now()`,
+    [
+      locations.map(([id]) => id),
+      locations.map(([, location]) => location.key),
+      locations.map(([, location]) => JSON.stringify(sortedSnapshot(location.fold.snapshot))),
+      locations.map(([, location]) => location.fold.count),
+      locations.map(([, location]) => location.fold.firstObservedAt),
+      locations.map(([, location]) => location.fold.lastObservedAt),
     ],
   );
 }

@@ -220,6 +220,16 @@ export async function foldQueued(
   queued: readonly QueuedContribution[],
   settings: FoldSettings,
 ): Promise<void> {
+  await writeEntity(client, entity, id, foldEntityContributions(entity, base, queued, settings));
+}
+
+/** What a company or location holds once newly linked observations (in observation order) are folded in. */
+export function foldEntityContributions(
+  entity: RefreshEntity,
+  base: FoldedEntity,
+  queued: readonly QueuedContribution[],
+  settings: FoldSettings,
+): FoldedEntity {
   const { groups } = ENTITY_FOLDS[entity];
   let snapshot: Snapshot = base.snapshot;
   let first = base.firstObservedAt?.getTime() ?? Infinity;
@@ -236,12 +246,12 @@ export async function foldQueued(
         settings.policy,
       );
   }
-  await writeEntity(client, entity, id, {
-    snapshot: sortedSnapshot(snapshot),
+  return {
+    snapshot,
     count: base.count + queued.length,
     firstObservedAt: Number.isFinite(first) ? new Date(first) : null,
     lastObservedAt: Number.isFinite(last) ? new Date(last) : null,
-  });
+  };
 }
 
 async function writeEntity(
@@ -250,14 +260,15 @@ async function writeEntity(
   id: string,
   folded: FoldedEntity,
 ): Promise<void> {
-  const { snapshot, count, firstObservedAt, lastObservedAt } = folded;
+  const { count, firstObservedAt, lastObservedAt } = folded;
+  const snapshot = sortedSnapshot(folded.snapshot);
   const values = [id, JSON.stringify(snapshot), count, firstObservedAt, lastObservedAt];
   if (entity === 'company') {
     await client.query(
       `UPDATE companies SET snapshot = $2, observations_count = $3, first_observed_at = $4, last_observed_at = $5,
               name = $6, updated_at = now()
         WHERE id = $1`,
-      [...values, textOrNull(snapshot.name)],
+      [...values, companyName(snapshot)],
     );
   } else {
     await client.query(
@@ -267,4 +278,9 @@ async function writeEntity(
       values,
     );
   }
+}
+
+/** The name column of a company, from its snapshot. */
+export function companyName(snapshot: Snapshot): string | null {
+  return textOrNull(snapshot.name);
 }
