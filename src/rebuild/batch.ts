@@ -102,25 +102,29 @@ export class BatchResolver {
 
   /** Reads every alias, person and company the batch can touch. */
   async load(client: PoolClient, batch: readonly LogObservation[]): Promise<void> {
-    const personKeys: AliasInput[] = [];
-    const companyKeys: AliasInput[] = [];
+    // Distinct aliases only: a batch names the same person and the same few companies many times over.
+    const personKeys = new Map<string, AliasInput>();
+    const companyKeys = new Map<string, { kind: string; value: string }>();
     const personIds = new Set<string>();
     const companyIds = new Set<string>();
     const locationIds = new Set<string>();
     for (const { contribution } of batch) {
       if (contribution.identifiers.length === 0) continue;
       if (contribution.location) locationIds.add(this.locationId(contribution.location.key));
-      personKeys.push(...contribution.identifiers);
+      for (const alias of contribution.identifiers) personKeys.set(key(alias.kind, alias.value), alias);
       personIds.add(entityId(this.namespace, PERSON_SPEC, contribution.identifiers[0]!));
       const companyAliases = contribution.company?.aliases ?? [];
       if (companyAliases.length > 0) {
-        companyKeys.push(...companyAliases.map((alias) => ({ ...alias, display: alias.value })));
+        for (const alias of companyAliases) companyKeys.set(key(alias.kind, alias.value), alias);
         companyIds.add(entityId(this.namespace, COMPANY_SPEC, { ...companyAliases[0]!, display: '' }));
       }
     }
     const personOwners = await client.query<{ kind: string; value: string; owner: string }>(
       `SELECT wanted.kind, wanted.value, owned.owner FROM ${aliasOwnersSql(PERSON_SPEC, '$1', '$2')}`,
-      [personKeys.map((alias) => alias.kind), personKeys.map((alias) => alias.value)],
+      [
+        [...personKeys.values()].map((alias) => alias.kind),
+        [...personKeys.values()].map((alias) => alias.value),
+      ],
     );
     for (const row of personOwners.rows) {
       this.personAliases.set(key(row.kind, row.value), row.owner);
@@ -164,7 +168,10 @@ export class BatchResolver {
     }
     const companyOwners = await client.query<{ kind: string; value: string; owner: string }>(
       `SELECT wanted.kind, wanted.value, owned.owner FROM ${aliasOwnersSql(COMPANY_SPEC, '$1', '$2')}`,
-      [companyKeys.map((alias) => alias.kind), companyKeys.map((alias) => alias.value)],
+      [
+        [...companyKeys.values()].map((alias) => alias.kind),
+        [...companyKeys.values()].map((alias) => alias.value),
+      ],
     );
     for (const row of companyOwners.rows) {
       this.companyAliases.set(key(row.kind, row.value), row.owner);
@@ -412,34 +419,44 @@ async function insertAliases(
   );
 }
 
+/**
+ * One JSON document per statement rather than a parameter array per column: JSON.stringify writes the snapshots
+ * natively in one pass, where a jsonb[] parameter is stringified, then escaped element by element, then unescaped
+ * and parsed again by PostgreSQL.
+ */
 async function upsertPersons(client: PoolClient, persons: readonly PersonState[]): Promise<void> {
-  const snapshots = persons.map((person) => sortedSnapshot(person.fold.snapshot));
-  const columns = snapshots.map(personColumns);
+  const rows = persons.map((person) => {
+    const snapshot = sortedSnapshot(person.fold.snapshot);
+    const columns = personColumns(snapshot);
+    return {
+      id: person.id,
+      anchor: person.anchor,
+      snapshot,
+      count: person.fold.count,
+      first: person.fold.firstObservedAt,
+      last: person.fold.lastObservedAt,
+      full_name: columns.fullName,
+      title: columns.currentTitle,
+      company: columns.currentCompany,
+      company_id: columns.companyId,
+      location_id: columns.locationId,
+    };
+  });
   await client.query(
     `INSERT INTO persons (id, anchor_observation_id, snapshot, observations_count, first_observed_at,
                           last_observed_at, full_name, current_title, current_company, current_company_id,
                           location_id)
-     SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::jsonb[], $4::int[], $5::timestamptz[], $6::timestamptz[],
-                          $7::text[], $8::text[], $9::text[], $10::uuid[], $11::uuid[])
+     SELECT id, anchor, snapshot, count, first, last, full_name, title, company, company_id, location_id
+       FROM json_to_recordset($1::json) AS r(id uuid, anchor bigint, snapshot jsonb, count int, first timestamptz,
+                                             last timestamptz, full_name text, title text, company text,
+                                             company_id uuid, location_id uuid)
      ON CONFLICT (id) DO UPDATE
        SET snapshot = EXCLUDED.snapshot, observations_count = EXCLUDED.observations_count,
            first_observed_at = EXCLUDED.first_observed_at, last_observed_at = EXCLUDED.last_observed_at,
            full_name = EXCLUDED.full_name, current_title = EXCLUDED.current_title,
            current_company = EXCLUDED.current_company, current_company_id = EXCLUDED.current_company_id,
            location_id = EXCLUDED.location_id, updated_at = now()`,
-    [
-      persons.map((person) => person.id),
-      persons.map((person) => person.anchor),
-      snapshots.map((snapshot) => JSON.stringify(snapshot)),
-      persons.map((person) => person.fold.count),
-      persons.map((person) => person.fold.firstObservedAt),
-      persons.map((person) => person.fold.lastObservedAt),
-      columns.map((column) => column.fullName),
-      columns.map((column) => column.currentTitle),
-      columns.map((column) => column.currentCompany),
-      columns.map((column) => column.companyId),
-      columns.map((column) => column.locationId),
-    ],
+    [JSON.stringify(rows)],
   );
 }
 

@@ -6,6 +6,7 @@ import { drainRefreshQueue } from '../snapshots/refresh';
 import type { FoldSettings } from '../snapshots/store';
 import { BatchResolver } from './batch';
 import { ObservationFeed } from './feed';
+import { deferIndexes, restoreDeferredIndexes } from './indexes';
 
 export interface RebuildOptions {
   namespace: string;
@@ -23,6 +24,8 @@ export interface RebuildSummary {
   batched: number;
   fullPath: number;
   skipped: number;
+  /** Read-only indexes dropped while writing and built again at the end. */
+  indexesRebuilt: number;
   seconds: number;
   observationsPerSecond: number;
 }
@@ -31,14 +34,18 @@ export interface RebuildSummary {
  * Rebuilds persons, companies and locations from the observation log, in observation-id order: what live
  * processing does, batched. Observations the batch resolver can take are written set-based; the rest (merges,
  * conflicts) go through the live full path one by one. Every batch commits with its checkpoint, so a stopped
- * rebuild resumes where it stopped. Webhooks keep being stored meanwhile; stop the service, or run it with
- * PHASE2_MODE=deferred, while rebuilding, and let the sweeper resolve what arrived once the rebuild is done.
+ * rebuild resumes where it stopped. The indexes only readers use are dropped while it writes and built once at the
+ * end (an interrupted rebuild leaves them listed in deferred_indexes; the resumed or next run builds them).
+ * Webhooks keep being stored meanwhile; stop the service, or run it with PHASE2_MODE=deferred, while rebuilding,
+ * and let the sweeper resolve what arrived once the rebuild is done.
  */
 export async function rebuildFromLog(pool: Pool, options: RebuildOptions): Promise<RebuildSummary> {
   const started = Date.now();
   const batchSize = options.batchSize ?? 2000;
   const run = await openRun(pool, options.resume ?? false);
+  await deferIndexes(pool);
   const totals = { batched: 0, fullPath: 0, skipped: 0 };
+  let indexesRebuilt: number;
   let checkpoint = run.lastObservationId;
   const remaining = await pool.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM observations WHERE id > $1 AND status <> 'ignored'`,
@@ -87,6 +94,7 @@ export async function rebuildFromLog(pool: Pool, options: RebuildOptions): Promi
       options.onProgress?.(done, total);
     }
     await drainRefreshQueue(pool, options.settings);
+    indexesRebuilt = await restoreDeferredIndexes(pool);
     await pool.query(`UPDATE rebuild_runs SET status = 'completed', finished_at = now() WHERE id = $1`, [
       run.id,
     ]);
@@ -104,6 +112,7 @@ export async function rebuildFromLog(pool: Pool, options: RebuildOptions): Promi
     runId: run.id,
     observations: done,
     ...totals,
+    indexesRebuilt,
     seconds,
     observationsPerSecond: Math.round(done / Math.max(seconds, 0.001)),
   };

@@ -1,0 +1,81 @@
+import request from 'supertest';
+import { loadConfig } from '../src/config';
+import { phase2FromConfig } from '../src/ingest/phase2';
+import { createLogger } from '../src/logger';
+import { rebuildFromLog } from '../src/rebuild';
+import { buildTestApp, testFoldSettings } from './helpers/app';
+import type { TestDatabase } from './helpers/database';
+import { createTestDatabase } from './helpers/database';
+import { loadFixtures } from './helpers/fixtures';
+
+jest.setTimeout(120_000);
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const { app } = buildTestApp(db, {}, { phase2: true });
+  for (const fixture of loadFixtures()) {
+    await request(app).post('/api/webhook').set('content-type', 'application/json').send(fixture.payload);
+  }
+});
+afterAll(() => db.drop());
+
+async function indexes(): Promise<string[]> {
+  const { rows } = await db.pool.query<{ definition: string }>(
+    `SELECT indexdef AS definition FROM pg_indexes
+      WHERE schemaname = current_schema() AND tablename IN ('persons', 'person_aliases') ORDER BY indexname`,
+  );
+  return rows.map((row) => row.definition);
+}
+
+async function deferred(): Promise<string[]> {
+  const { rows } = await db.pool.query<{ name: string }>('SELECT name FROM deferred_indexes ORDER BY name');
+  return rows.map((row) => row.name);
+}
+
+describe('rebuild and the read-only indexes', () => {
+  it('drops them while writing, keeps their definitions through an interruption, and builds them at the end', async () => {
+    const before = await indexes();
+    expect(before.some((definition) => definition.includes('gin'))).toBe(true);
+    const config = loadConfig({ LOG_LEVEL: 'silent' });
+    const options = {
+      namespace: config.CANONICAL_ID_NAMESPACE,
+      settings: testFoldSettings(),
+      processor: phase2FromConfig(db.pool, config, createLogger(config)),
+      batchSize: 4,
+    };
+
+    const stopped = rebuildFromLog(db.pool, {
+      ...options,
+      onProgress: (done) => {
+        if (done >= 8) throw new Error('stopped by the test');
+      },
+    });
+    await expect(stopped).rejects.toThrow('stopped by the test');
+    const midway = await indexes();
+    const missingMidway = before.filter((definition) => !midway.includes(definition));
+    // The reader-only indexes are gone and listed; the unique ones and the ones the full path reads remain.
+    expect(missingMidway.length).toBeGreaterThan(5);
+    expect((await deferred()).length).toBe(missingMidway.length);
+    expect(midway.some((definition) => definition.includes('persons_pkey'))).toBe(true);
+    expect(midway.some((definition) => definition.includes('person_aliases_pkey'))).toBe(true);
+    expect(midway.some((definition) => definition.includes('persons_merged_into_idx'))).toBe(true);
+    expect(midway.some((definition) => definition.includes('person_aliases_person_idx'))).toBe(true);
+
+    const resumed = await rebuildFromLog(db.pool, { ...options, resume: true });
+    expect(resumed.indexesRebuilt).toBe(missingMidway.length);
+    expect(await indexes()).toEqual(before);
+    expect(await deferred()).toEqual([]);
+
+    // A fresh run after a crash that left some dropped builds them too.
+    await db.pool.query(
+      `INSERT INTO deferred_indexes (name, definition) SELECT indexname, indexdef FROM pg_indexes
+        WHERE indexname = 'persons_live_idx'`,
+    );
+    await db.pool.query('DROP INDEX persons_live_idx');
+    const fresh = await rebuildFromLog(db.pool, options);
+    expect(fresh.observations).toBeGreaterThan(8);
+    expect(await indexes()).toEqual(before);
+    expect(await deferred()).toEqual([]);
+  });
+});
