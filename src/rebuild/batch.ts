@@ -1,6 +1,6 @@
 import { v5 as uuidv5 } from 'uuid';
 import type { PoolClient } from '../db/pool';
-import type { AliasInput } from '../identity/resolver';
+import type { AliasInput, EntitySpec } from '../identity/resolver';
 import type { LatestChange } from '../intelligence/changes';
 import { changePointOf, keepsChanges } from '../intelligence/changes';
 import { latestChangeOf, latestChangeSql } from '../intelligence/changes-store';
@@ -112,11 +112,11 @@ export class BatchResolver {
       if (contribution.identifiers.length === 0) continue;
       if (contribution.location) locationIds.add(this.locationId(contribution.location.key));
       for (const alias of contribution.identifiers) personKeys.set(key(alias.kind, alias.value), alias);
-      personIds.add(entityId(this.namespace, PERSON_SPEC, contribution.identifiers[0]!));
+      personIds.add(this.entityIdOf(PERSON_SPEC, contribution.identifiers[0]!));
       const companyAliases = contribution.company?.aliases ?? [];
       if (companyAliases.length > 0) {
         for (const alias of companyAliases) companyKeys.set(key(alias.kind, alias.value), alias);
-        companyIds.add(entityId(this.namespace, COMPANY_SPEC, { ...companyAliases[0]!, display: '' }));
+        companyIds.add(this.entityIdOf(COMPANY_SPEC, companyAliases[0]!));
       }
     }
     const personOwners = await client.query<{ kind: string; value: string; owner: string }>(
@@ -201,8 +201,26 @@ export class BatchResolver {
     }
   }
 
+  /** Ids are name-based (SHA-1): each is computed once per batch, however often the batch names it. */
+  private readonly ids = new Map<string, string>();
+
   private locationId(key: string): string {
-    return uuidv5(`location:${key}`, this.namespace);
+    return this.memoised(`location\u0000${key}`, () => uuidv5(`location:${key}`, this.namespace));
+  }
+
+  private entityIdOf(spec: EntitySpec, alias: { kind: string; value: string }): string {
+    return this.memoised(`${spec.entity}\u0000${alias.kind}\u0000${alias.value}`, () =>
+      entityId(this.namespace, spec, { ...alias, display: '' }),
+    );
+  }
+
+  private memoised(name: string, compute: () => string): string {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      id = compute();
+      this.ids.set(name, id);
+    }
+    return id;
   }
 
   /** Applies one observation in memory; false when it needs the full path (nothing was changed then). */
@@ -302,7 +320,7 @@ export class BatchResolver {
       return company && company.anchor <= observation.id ? { id: company.id, create: false } : false;
     }
     if (owners.size === 1 && owners.has(undefined)) {
-      const id = entityId(this.namespace, COMPANY_SPEC, { ...aliases[0]!, display: '' });
+      const id = this.entityIdOf(COMPANY_SPEC, aliases[0]!);
       return this.companies.has(id) ? false : { id, create: true };
     }
     return false;
@@ -324,7 +342,7 @@ export class BatchResolver {
       if (owner) owners.add(owner);
     }
     if (owners.size === 0) {
-      const id = entityId(this.namespace, PERSON_SPEC, aliases[0]!);
+      const id = this.entityIdOf(PERSON_SPEC, aliases[0]!);
       return this.persons.has(id) ? false : { id, state: null };
     }
     if (owners.size > 1) return false;
