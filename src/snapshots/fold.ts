@@ -81,9 +81,10 @@ export function foldContribution(
   const next: Snapshot = { ...snapshot, _meta: { ...(snapshot._meta ?? {}) } };
   const meta = next._meta!;
   const key = precedenceKey(origin, policy);
+  const observedAt = origin.observedAt.toISOString();
   const provenance = (value: unknown): FieldProvenance => ({
     value,
-    observedAt: origin.observedAt.toISOString(),
+    observedAt,
     source: origin.source,
     observationId: origin.observationId,
   });
@@ -94,8 +95,9 @@ export function foldContribution(
     const holder = group.find((field) => meta[field] !== undefined);
     if (holder !== undefined && !beats(key, keyOfProvenance(meta[holder]!, policy))) continue;
     for (const field of group) {
-      delete next[field];
-      delete meta[field];
+      // Only what is there: deleting a missing key still costs V8 its fast object layout.
+      if (Object.hasOwn(next, field)) delete next[field];
+      if (Object.hasOwn(meta, field)) delete meta[field];
     }
     for (const field of offered) {
       next[field] = contribution[field];
@@ -105,11 +107,18 @@ export function foldContribution(
   return next;
 }
 
+/** The fields of each group list (a handful of constant lists), as sets. */
+const groupedFields = new WeakMap<readonly (readonly string[])[], Set<string>>();
+
 function groupsFor(
   contribution: Record<string, unknown>,
   groups: readonly (readonly string[])[],
 ): (readonly string[])[] {
-  const grouped = new Set(groups.flat());
+  let grouped = groupedFields.get(groups);
+  if (!grouped) {
+    grouped = new Set(groups.flat());
+    groupedFields.set(groups, grouped);
+  }
   const singles = Object.keys(contribution)
     .filter((field) => !grouped.has(field))
     .map((field) => [field]);
