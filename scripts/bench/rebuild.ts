@@ -12,7 +12,8 @@ const PER_PERSON = Number(process.env.BENCH_OBSERVATIONS_PER_PERSON ?? 4);
 
 /**
  * `rebuild` throughput: seeds OBSERVATIONS real-shaped visit and scan observations (the shared fixtures with
- * distinct identities, PER_PERSON observations per person) straight into the log with SQL, then rebuilds every
+ * distinct identities, PER_PERSON observations per person) straight into the log with SQL, marked processed as a
+ * log being rebuilt is (so the reset pays for rewriting every row, as it would for real), then rebuilds every
  * person, company and location from it and prints observations/s and peak RSS.
  */
 async function main(): Promise<void> {
@@ -92,7 +93,7 @@ async function seed(url: string): Promise<void> {
       await client.query(
         `INSERT INTO observations (source, kind, event, dux_user_id, event_time, event_key, payload, status)
          SELECT 'duxsoup', p.payload->>'type', 'create', 'bench', to_timestamp((1751500000000 + g::bigint * 60000) / 1000.0),
-                'bench-' || g, p.payload, 'pending'
+                'bench-' || g, p.payload, 'processed'
            FROM generate_series($1::int, $2::int) AS g
            JOIN bench_templates t ON t.n = (g / $3) % $4
           CROSS JOIN LATERAL (SELECT replace(replace(t.body, '__MEMBER__', (1000000000 + g / $3)::text),

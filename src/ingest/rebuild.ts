@@ -12,10 +12,13 @@ export async function resetDerivedState(pool: Pool): Promise<void> {
     await client.query(
       `TRUNCATE person_aliases, company_aliases, location_aliases, merges, identity_conflicts, dead_letters, entity_refresh CASCADE`,
     );
+    // Rows already in that state are left alone: rewriting them would only cost a new version of each.
     await client.query(`UPDATE observations
                            SET status = 'pending', status_reason = NULL, person_id = NULL, company_id = NULL,
                                location_id = NULL, processed_at = NULL
-                         WHERE status <> 'ignored'`);
+                         WHERE status <> 'ignored'
+                           AND NOT (status = 'pending' AND status_reason IS NULL AND person_id IS NULL
+                                    AND company_id IS NULL AND location_id IS NULL AND processed_at IS NULL)`);
     await client.query('TRUNCATE persons, companies, locations CASCADE');
     await client.query('COMMIT');
   } catch (error) {
