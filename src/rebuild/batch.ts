@@ -74,6 +74,28 @@ interface NewAlias {
   observationId: number;
 }
 
+/** One statement of a batch's writes, its parameters serialised when the batch was prepared. */
+interface Statement {
+  text: string;
+  values: unknown[];
+}
+
+/** What a batch writes: prepared while memory holds exactly its state, sent while the next batch is applied. */
+export interface PreparedWrites {
+  statements: Statement[];
+  linked: number;
+  skipped: number;
+}
+
+/** The keys and ids a batch reads or writes: what must stay in memory while it is in flight. */
+class BatchKeys {
+  readonly personAliases = new Set<string>();
+  readonly persons = new Set<string>();
+  readonly companyAliases = new Set<string>();
+  readonly companies = new Set<string>();
+  readonly locations = new Set<string>();
+}
+
 const SKIP_REASON = 'no usable identifier (no member id, Sales Navigator id, profile URL or email)';
 const key = (kind: string, value: string) => `${kind}\u0000${value}`;
 
@@ -89,19 +111,25 @@ export class BatchResolver {
   private readonly persons = new Map<string, PersonState>();
   private readonly companyAliases = new Map<string, string>();
   private readonly companies = new Map<string, CompanyState>();
-  private readonly newPersonAliases: NewAlias[] = [];
-  private readonly newCompanyAliases: NewAlias[] = [];
+  private newPersonAliases: NewAlias[] = [];
+  private newCompanyAliases: NewAlias[] = [];
   private readonly locations = new Map<string, LocationState>();
-  private readonly links: Link[] = [];
-  private readonly skipped: number[] = [];
+  private links: Link[] = [];
+  private skipped: number[] = [];
+  private used = new BatchKeys();
 
   constructor(
     private readonly namespace: string,
     private readonly settings: FoldSettings,
   ) {}
 
-  /** Reads every alias, person and company the batch can touch. */
+  /**
+   * Starts a batch: reads every alias, person, company and location it can touch that memory does not already
+   * hold. Memory holds what the batch before this one touched (its writes may not be committed yet), so a batch can
+   * be read and applied while the one before it is still being written.
+   */
   async load(client: PoolClient, batch: readonly LogObservation[]): Promise<void> {
+    const used = (this.used = new BatchKeys());
     // Distinct aliases only: a batch names the same person and the same few companies many times over.
     const personKeys = new Map<string, AliasInput>();
     const companyKeys = new Map<string, { kind: string; value: string }>();
@@ -119,6 +147,13 @@ export class BatchResolver {
         companyIds.add(this.entityIdOf(COMPANY_SPEC, companyAliases[0]!));
       }
     }
+    for (const aliasKey of [...personKeys.keys()]) {
+      used.personAliases.add(aliasKey);
+      const owner = this.personAliases.get(aliasKey);
+      if (owner === undefined) continue;
+      personIds.add(owner);
+      personKeys.delete(aliasKey);
+    }
     const personOwners = await client.query<{ kind: string; value: string; owner: string }>(
       `SELECT wanted.kind, wanted.value, owned.owner FROM ${aliasOwnersSql(PERSON_SPEC, '$1', '$2')}`,
       [
@@ -130,6 +165,8 @@ export class BatchResolver {
       this.personAliases.set(key(row.kind, row.value), row.owner);
       personIds.add(row.owner);
     }
+    for (const id of personIds) used.persons.add(id);
+    const personsToRead = [...personIds].filter((id) => !this.persons.has(id));
     const persons = await client.query<{
       id: string;
       anchor: number;
@@ -147,7 +184,7 @@ export class BatchResolver {
                  FROM person_aliases h WHERE h.person_id = p.id AND h.kind = ANY($2::text[])) AS hard,
               ${latestChangeSql('p.id')} AS latest_change
          FROM persons p WHERE p.id = ANY($1::uuid[])`,
-      [[...personIds], [...PERSON_SPEC.hardKinds]],
+      [personsToRead, [...PERSON_SPEC.hardKinds]],
     );
     for (const row of persons.rows) {
       this.persons.set(row.id, {
@@ -166,6 +203,13 @@ export class BatchResolver {
         touched: false,
       });
     }
+    for (const aliasKey of [...companyKeys.keys()]) {
+      used.companyAliases.add(aliasKey);
+      const owner = this.companyAliases.get(aliasKey);
+      if (owner === undefined) continue;
+      companyIds.add(owner);
+      companyKeys.delete(aliasKey);
+    }
     const companyOwners = await client.query<{ kind: string; value: string; owner: string }>(
       `SELECT wanted.kind, wanted.value, owned.owner FROM ${aliasOwnersSql(COMPANY_SPEC, '$1', '$2')}`,
       [
@@ -177,11 +221,13 @@ export class BatchResolver {
       this.companyAliases.set(key(row.kind, row.value), row.owner);
       companyIds.add(row.owner);
     }
+    for (const id of companyIds) used.companies.add(id);
+    for (const id of locationIds) used.locations.add(id);
     // Locked: the batch folds into what it read, so a refresher (SKIP LOCKED) must not fold these meanwhile.
     const companies = await client.query<EntityRow & { anchor: number }>(
       `SELECT id, anchor_observation_id AS anchor, ${ENTITY_FOLD_COLUMNS} FROM companies WHERE id = ANY($1::uuid[])
         FOR UPDATE`,
-      [[...companyIds]],
+      [[...companyIds].filter((id) => !this.companies.has(id))],
     );
     for (const row of companies.rows) {
       this.companies.set(row.id, {
@@ -194,7 +240,7 @@ export class BatchResolver {
     }
     const locations = await client.query<EntityRow & { key: string }>(
       `SELECT id, key, ${ENTITY_FOLD_COLUMNS} FROM locations WHERE id = ANY($1::uuid[]) FOR UPDATE`,
-      [[...locationIds]],
+      [[...locationIds].filter((id) => !this.locations.has(id))],
     );
     for (const row of locations.rows) {
       this.locations.set(row.id, { key: row.key, aliases: new Set(), fold: foldedEntityOf(row) });
@@ -372,69 +418,108 @@ export class BatchResolver {
     return state;
   }
 
-  /** Writes everything applied so far; the caller owns the transaction. Returns how many observations it linked. */
-  async flush(client: PoolClient): Promise<{ linked: number; skipped: number }> {
+  /**
+   * Serialises everything applied since the batch started into its statements, and starts afresh: what the batch
+   * holds in memory may change as soon as the next batch is applied, its writes may not.
+   */
+  prepareWrites(): PreparedWrites {
+    const statements: Statement[] = [];
+    const add = (statement: Statement | null) => {
+      if (statement) statements.push(statement);
+    };
     const touchedCompanies = [...this.companies.values()].filter((company) => company.touched);
-    if (touchedCompanies.length > 0) await upsertCompanies(client, touchedCompanies);
-    await insertAliases(client, 'company_aliases', 'company_id', this.newCompanyAliases);
+    add(upsertCompanies(touchedCompanies));
+    for (const company of touchedCompanies) company.touched = false;
+    add(insertAliases('company_aliases', 'company_id', this.newCompanyAliases));
     const touchedLocations = [...this.locations].filter(([, location]) => location.aliases.size > 0);
-    if (touchedLocations.length > 0) {
-      await upsertLocations(client, touchedLocations);
-      const spellings = touchedLocations.flatMap(([id, location]) =>
-        [...location.aliases].map((value) => [value, id]),
-      );
-      await client.query(
-        `INSERT INTO location_aliases (value, location_id) SELECT * FROM unnest($1::text[], $2::uuid[])
-         ON CONFLICT (value) DO NOTHING`,
-        [spellings.map((pair) => pair[0]), spellings.map((pair) => pair[1])],
-      );
+    add(upsertLocations(touchedLocations));
+    const spellings = touchedLocations.flatMap(([id, location]) =>
+      [...location.aliases].map((value) => [value, id]),
+    );
+    if (spellings.length > 0) {
+      add({
+        text: `INSERT INTO location_aliases (value, location_id) SELECT * FROM unnest($1::text[], $2::uuid[])
+               ON CONFLICT (value) DO NOTHING`,
+        values: [spellings.map((pair) => pair[0]), spellings.map((pair) => pair[1])],
+      });
     }
-    const touched = [...this.persons.values()].filter((person) => person.touched);
-    if (touched.length > 0) await upsertPersons(client, touched);
-    await insertAliases(client, 'person_aliases', 'person_id', this.newPersonAliases);
+    for (const [, location] of touchedLocations) location.aliases = new Set();
+    const touchedPersons = [...this.persons.values()].filter((person) => person.touched);
+    add(upsertPersons(touchedPersons));
+    for (const person of touchedPersons) person.touched = false;
+    add(insertAliases('person_aliases', 'person_id', this.newPersonAliases));
     if (this.links.length > 0) {
-      await client.query(
-        `UPDATE observations o
-            SET person_id = l.person_id, company_id = l.company_id, location_id = l.location_id,
-                status = 'processed', status_reason = NULL, processed_at = now()
-           FROM unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::uuid[]) AS l(id, person_id, company_id, location_id)
-          WHERE o.id = l.id`,
-        [
+      add({
+        text: `UPDATE observations o
+                  SET person_id = l.person_id, company_id = l.company_id, location_id = l.location_id,
+                      status = 'processed', status_reason = NULL, processed_at = now()
+                 FROM unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::uuid[]) AS l(id, person_id, company_id, location_id)
+                WHERE o.id = l.id`,
+        values: [
           this.links.map((link) => link.observationId),
           this.links.map((link) => link.personId),
           this.links.map((link) => link.companyId),
           this.links.map((link) => link.locationId),
         ],
-      );
+      });
     }
     if (this.skipped.length > 0) {
-      await client.query(
-        `UPDATE observations SET status = 'skipped', status_reason = $2, processed_at = now() WHERE id = ANY($1::bigint[])`,
-        [this.skipped, SKIP_REASON],
-      );
+      add({
+        text: `UPDATE observations SET status = 'skipped', status_reason = $2, processed_at = now()
+                WHERE id = ANY($1::bigint[])`,
+        values: [this.skipped, SKIP_REASON],
+      });
     }
-    return { linked: this.links.length, skipped: this.skipped.length };
+    const prepared = { statements, linked: this.links.length, skipped: this.skipped.length };
+    this.newCompanyAliases = [];
+    this.newPersonAliases = [];
+    this.links = [];
+    this.skipped = [];
+    return prepared;
+  }
+
+  /**
+   * Forgets everything the current batch does not use. Call it once the batch before has committed: what it
+   * wrote and the current batch does not use is in the database now, where the next batch's load finds it.
+   */
+  retainCurrentBatch(): void {
+    const used = this.used;
+    const retain = <V>(map: Map<string, V>, keep: Set<string>) => {
+      for (const name of map.keys()) if (!keep.has(name)) map.delete(name);
+    };
+    retain(this.personAliases, used.personAliases);
+    retain(this.persons, used.persons);
+    retain(this.companyAliases, used.companyAliases);
+    retain(this.companies, used.companies);
+    retain(this.locations, used.locations);
+    if (this.ids.size > 100_000) this.ids.clear();
+  }
+
+  /** Forgets everything (the full path has changed the database under it). */
+  clear(): void {
+    this.used = new BatchKeys();
+    this.retainCurrentBatch();
+    this.ids.clear();
   }
 }
 
-async function insertAliases(
-  client: PoolClient,
+function insertAliases(
   table: 'person_aliases' | 'company_aliases',
   column: 'person_id' | 'company_id',
   aliases: readonly NewAlias[],
-): Promise<void> {
-  if (aliases.length === 0) return;
-  await client.query(
-    `INSERT INTO ${table} (kind, value, ${column}, display, first_observation_id)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::bigint[])`,
-    [
+): Statement | null {
+  if (aliases.length === 0) return null;
+  return {
+    text: `INSERT INTO ${table} (kind, value, ${column}, display, first_observation_id)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::bigint[])`,
+    values: [
       aliases.map((alias) => alias.kind),
       aliases.map((alias) => alias.value),
       aliases.map((alias) => alias.owner),
       aliases.map((alias) => alias.display),
       aliases.map((alias) => alias.observationId),
     ],
-  );
+  };
 }
 
 /**
@@ -442,7 +527,8 @@ async function insertAliases(
  * natively in one pass, where a jsonb[] parameter is stringified, then escaped element by element, then unescaped
  * and parsed again by PostgreSQL.
  */
-async function upsertPersons(client: PoolClient, persons: readonly PersonState[]): Promise<void> {
+function upsertPersons(persons: readonly PersonState[]): Statement | null {
+  if (persons.length === 0) return null;
   const rows = persons.map((person) => {
     const snapshot = sortedSnapshot(person.fold.snapshot);
     const columns = personColumns(snapshot);
@@ -460,8 +546,8 @@ async function upsertPersons(client: PoolClient, persons: readonly PersonState[]
       location_id: columns.locationId,
     };
   });
-  await client.query(
-    `INSERT INTO persons (id, anchor_observation_id, snapshot, observations_count, first_observed_at,
+  return {
+    text: `INSERT INTO persons (id, anchor_observation_id, snapshot, observations_count, first_observed_at,
                           last_observed_at, full_name, current_title, current_company, current_company_id,
                           location_id)
      SELECT id, anchor, snapshot, count, first, last, full_name, title, company, company_id, location_id
@@ -474,8 +560,8 @@ async function upsertPersons(client: PoolClient, persons: readonly PersonState[]
            full_name = EXCLUDED.full_name, current_title = EXCLUDED.current_title,
            current_company = EXCLUDED.current_company, current_company_id = EXCLUDED.current_company_id,
            location_id = EXCLUDED.location_id, updated_at = now()`,
-    [JSON.stringify(rows)],
-  );
+    values: [JSON.stringify(rows)],
+  };
 }
 
 interface EntityRow {
@@ -497,10 +583,11 @@ function foldedEntityOf(row: EntityRow): FoldedEntity {
   };
 }
 
-async function upsertCompanies(client: PoolClient, companies: readonly CompanyState[]): Promise<void> {
+function upsertCompanies(companies: readonly CompanyState[]): Statement | null {
+  if (companies.length === 0) return null;
   const snapshots = companies.map((company) => sortedSnapshot(company.fold.snapshot));
-  await client.query(
-    `INSERT INTO companies (id, anchor_observation_id, snapshot, observations_count, first_observed_at,
+  return {
+    text: `INSERT INTO companies (id, anchor_observation_id, snapshot, observations_count, first_observed_at,
                             last_observed_at, name)
      SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::jsonb[], $4::int[], $5::timestamptz[], $6::timestamptz[],
                           $7::text[])
@@ -508,7 +595,7 @@ async function upsertCompanies(client: PoolClient, companies: readonly CompanySt
        SET snapshot = EXCLUDED.snapshot, observations_count = EXCLUDED.observations_count,
            first_observed_at = EXCLUDED.first_observed_at, last_observed_at = EXCLUDED.last_observed_at,
            name = EXCLUDED.name, updated_at = now()`,
-    [
+    values: [
       companies.map((company) => company.id),
       companies.map((company) => company.anchor),
       snapshots.map((snapshot) => JSON.stringify(snapshot)),
@@ -517,21 +604,19 @@ async function upsertCompanies(client: PoolClient, companies: readonly CompanySt
       companies.map((company) => company.fold.lastObservedAt),
       snapshots.map(companyName),
     ],
-  );
+  };
 }
 
-async function upsertLocations(
-  client: PoolClient,
-  locations: readonly (readonly [string, LocationState])[],
-): Promise<void> {
-  await client.query(
-    `INSERT INTO locations (id, key, snapshot, observations_count, first_observed_at, last_observed_at)
+function upsertLocations(locations: readonly (readonly [string, LocationState])[]): Statement | null {
+  if (locations.length === 0) return null;
+  return {
+    text: `INSERT INTO locations (id, key, snapshot, observations_count, first_observed_at, last_observed_at)
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::int[], $5::timestamptz[], $6::timestamptz[])
      ON CONFLICT (key) DO UPDATE
        SET snapshot = EXCLUDED.snapshot, observations_count = EXCLUDED.observations_count,
            first_observed_at = EXCLUDED.first_observed_at, last_observed_at = EXCLUDED.last_observed_at,
            updated_at = now()`,
-    [
+    values: [
       locations.map(([id]) => id),
       locations.map(([, location]) => location.key),
       locations.map(([, location]) => JSON.stringify(sortedSnapshot(location.fold.snapshot))),
@@ -539,5 +624,10 @@ async function upsertLocations(
       locations.map(([, location]) => location.fold.firstObservedAt),
       locations.map(([, location]) => location.fold.lastObservedAt),
     ],
-  );
+  };
+}
+
+/** Sends a batch's prepared statements, in order, on the caller's transaction. */
+export async function runWrites(client: PoolClient, writes: PreparedWrites): Promise<void> {
+  for (const statement of writes.statements) await client.query(statement.text, statement.values);
 }

@@ -1,10 +1,9 @@
 import type { Pool } from '../db/pool';
-import { withTransaction } from '../db/pool';
 import type { Phase2Processor } from '../ingest/phase2';
 import { resetDerivedState } from '../ingest/rebuild';
 import { drainRefreshQueue } from '../snapshots/refresh';
 import type { FoldSettings } from '../snapshots/store';
-import { BatchResolver } from './batch';
+import { BatchResolver, runWrites } from './batch';
 import { ObservationFeed } from './feed';
 import { deferIndexes, restoreDeferredIndexes } from './indexes';
 
@@ -54,35 +53,65 @@ export async function rebuildFromLog(pool: Pool, options: RebuildOptions): Promi
   const total = remaining.rows[0]!.n;
   let done = 0;
   const feed = new ObservationFeed(pool, options.settings, checkpoint, batchSize);
+  const resolver = new BatchResolver(options.namespace, options.settings);
+  // The batch before is written while the next one is read and applied: PostgreSQL and this process work at once.
+  let writing: Promise<void> | null = null;
+  const finishWriting = async () => {
+    const previous = writing;
+    writing = null;
+    await previous;
+  };
   try {
     for (;;) {
       const batch = await feed.take(batchSize);
       if (batch.length === 0) break;
-      const resolver = new BatchResolver(options.namespace, options.settings);
-      const stoppedAt = await withTransaction(
-        pool,
-        async (client) => {
-          await resolver.load(client, batch);
-          let applied = 0;
-          while (applied < batch.length && resolver.apply(batch[applied]!)) applied += 1;
-          const written = await resolver.flush(client);
-          const last = applied > 0 ? batch[applied - 1]!.id : checkpoint;
-          await client.query(
-            `UPDATE rebuild_runs SET last_observation_id = $2, batched = batched + $3, skipped = skipped + $4
-            WHERE id = $1`,
-            [run.id, last, written.linked, written.skipped],
-          );
-          totals.batched += written.linked;
-          totals.skipped += written.skipped;
+      const client = await pool.connect();
+      let released = false;
+      const release = (error?: Error) => {
+        if (!released) client.release(error);
+        released = true;
+      };
+      let applied = 0;
+      try {
+        await client.query('BEGIN; SET LOCAL synchronous_commit = off');
+        await resolver.load(client, batch);
+        while (applied < batch.length && resolver.apply(batch[applied]!)) applied += 1;
+        const writes = resolver.prepareWrites();
+        await finishWriting();
+        resolver.retainCurrentBatch();
+        const last = applied > 0 ? batch[applied - 1]!.id : checkpoint;
+        writing = (async () => {
+          try {
+            await runWrites(client, writes);
+            await client.query(
+              `UPDATE rebuild_runs SET last_observation_id = $2, batched = batched + $3, skipped = skipped + $4
+                WHERE id = $1`,
+              [run.id, last, writes.linked, writes.skipped],
+            );
+            await client.query('COMMIT');
+            release();
+          } catch (error) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            release(error as Error);
+            throw error;
+          }
+          totals.batched += writes.linked;
+          totals.skipped += writes.skipped;
           checkpoint = last;
-          done += applied;
-          return applied < batch.length ? batch[applied]! : null;
-        },
-        { asyncCommit: true },
-      );
+        })();
+        writing.catch(() => undefined); // awaited (and thrown) before the next batch writes
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        release(error as Error);
+        throw error;
+      }
+      done += applied;
+      const stoppedAt = applied < batch.length ? batch[applied]! : null;
       if (stoppedAt) {
-        feed.putBack(batch.slice(batch.indexOf(stoppedAt) + 1));
+        await finishWriting();
+        feed.putBack(batch.slice(applied + 1));
         await options.processor.process(stoppedAt.id);
+        resolver.clear(); // the full path changed the database under what memory holds
         await pool.query(
           'UPDATE rebuild_runs SET last_observation_id = $2, full_path = full_path + 1 WHERE id = $1',
           [run.id, stoppedAt.id],
@@ -93,12 +122,14 @@ export async function rebuildFromLog(pool: Pool, options: RebuildOptions): Promi
       }
       options.onProgress?.(done, total);
     }
+    await finishWriting();
     await drainRefreshQueue(pool, options.settings);
     indexesRebuilt = await restoreDeferredIndexes(pool);
     await pool.query(`UPDATE rebuild_runs SET status = 'completed', finished_at = now() WHERE id = $1`, [
       run.id,
     ]);
   } catch (error) {
+    await writing?.catch(() => undefined);
     await pool
       .query(`UPDATE rebuild_runs SET status = 'failed', error = $2 WHERE id = $1`, [
         run.id,
