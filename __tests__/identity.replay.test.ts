@@ -294,5 +294,12 @@ describe('replay determinism', () => {
     expect(fresh.observations).toBe(ids.length);
     expect(fresh.batched).toBeGreaterThan(fresh.fullPath);
     expect(await capture(db.pool)).toEqual(live);
+
+    // Each batch is applied while the one before is still being written, from what memory carried over: tiny
+    // batches put a person's observations in many consecutive batches.
+    for (const batchSize of [1, 3]) {
+      await rebuildFromLog(db.pool, { ...options, batchSize });
+      expect({ batchSize, state: await capture(db.pool) }).toEqual({ batchSize, state: live });
+    }
   });
 });
