@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HEALTH_EXIT_CODES } from '../src/cli/commands/health-check';
+import { createPool, SERVICE_APPLICATION_NAME } from '../src/db/pool';
 import type { TestDatabase } from './helpers/database';
 import { createTestDatabase } from './helpers/database';
 import { startServerProcess } from './helpers/server-process';
@@ -108,6 +109,37 @@ describe('the ops CLI as a process', () => {
     const text = await ops(['merge-duplicates', '--no-review'], env);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^dry run: true$/m);
+  });
+
+  it('rebuild refuses to start while a service is connected, unless forced', async () => {
+    const env = { DATABASE_URL: db.url };
+    const service = createPool({
+      connectionString: db.url,
+      max: 1,
+      connectTimeoutMs: 5000,
+      queryTimeoutMs: 5000,
+      applicationName: SERVICE_APPLICATION_NAME,
+    });
+    try {
+      await service.query('SELECT 1'); // holds an idle connection, as a running service does
+      const { rows: before } = await db.pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM rebuild_runs',
+      );
+      const refused = await ops(['rebuild', '--execute'], env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(
+        /^error: a running duxsoup-etl service holds 1 connection\(s\).*--force\n$/,
+      );
+      const { rows: after } = await db.pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM rebuild_runs',
+      );
+      expect(after[0]!.n).toBe(before[0]!.n); // nothing was reset
+      const forced = await ops(['--json', 'rebuild', '--execute', '--force'], env);
+      expect(forced.code).toBe(0);
+      expect(JSON.parse(forced.stdout)).toMatchObject({ command: 'rebuild', dry_run: false });
+    } finally {
+      await service.end();
+    }
   });
 
   it('fails with one line on stderr and a non-zero exit code', async () => {

@@ -14,6 +14,9 @@ export interface PoolOptions {
   applicationName?: string;
 }
 
+/** How the service's connections name themselves in pg_stat_activity (ops commands use their own name). */
+export const SERVICE_APPLICATION_NAME = 'duxsoup-etl';
+
 export function createPool(options: PoolOptions): Pool {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
@@ -21,7 +24,7 @@ export function createPool(options: PoolOptions): Pool {
     connectionTimeoutMillis: options.connectTimeoutMs,
     query_timeout: options.queryTimeoutMs,
     idleTimeoutMillis: 30_000,
-    application_name: options.applicationName ?? 'duxsoup-etl',
+    application_name: options.applicationName ?? SERVICE_APPLICATION_NAME,
   });
   // An idle client losing its connection (database restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);

@@ -1,16 +1,20 @@
 import type { Command } from 'commander';
 import { durationMs } from '../../config';
+import type { Pool } from '../../db/pool';
+import { SERVICE_APPLICATION_NAME } from '../../db/pool';
+import { LEADER_APPLICATION_NAME } from '../../jobs/leader';
 import { phase2FromConfig } from '../../ingest/phase2';
 import { rebuildFromLog } from '../../rebuild';
 import { drainRefreshQueue } from '../../snapshots/refresh';
 import { replayManualDecisionsInTransaction } from '../identity/decisions';
 import type { CommandResult } from '../runtime';
-import { databaseAction, positiveInteger } from '../runtime';
+import { CliError, databaseAction, positiveInteger } from '../runtime';
 
 interface CliOptions {
   execute?: boolean;
   resume?: boolean;
   batchSize?: number;
+  force?: boolean;
 }
 
 export function register(program: Command): void {
@@ -25,13 +29,16 @@ export function register(program: Command): void {
     .option('--execute', 'rebuild (default: dry run, reports what would be rebuilt)')
     .option('--resume', 'continue the last unfinished rebuild from its checkpoint instead of starting over')
     .option('--batch-size <n>', 'observations per batch (default 2000)', positiveInteger)
+    .option('--force', 'rebuild even though a running service is connected to the database')
     .addHelpText(
       'after',
       `
 Observations the batch resolver can take (new persons, plain updates) are written set-based; merges, conflicts
 and job changes go through the live full path one at a time. Each batch commits with a checkpoint, so an
-interrupted rebuild resumes with --resume. Stop the service (or run it with PHASE2_MODE=deferred) while
-rebuilding: webhooks are still stored, and the sweeper resolves them once the rebuild is done.`,
+interrupted rebuild resumes with --resume. Stop the service while rebuilding, whatever its PHASE2_MODE: its
+sweeper would resolve the observations the rebuild has reset to pending, beside the rebuild. The rebuild refuses
+to start while service connections are open (--force overrides). A stopped service stores nothing: pause the
+Dux-Soup campaigns meanwhile.`,
     )
     .action(
       databaseAction<CliOptions>('rebuild', async (context, options): Promise<CommandResult> => {
@@ -52,6 +59,7 @@ rebuilding: webhooks are still stored, and the sweeper resolves them once the re
             },
           };
         }
+        if (options.force !== true) await refuseWhileServiceRuns(pool);
         const settings = {
           policy: { visitWindowMs: durationMs(config.VISIT_PRECEDENCE_WINDOW) },
           defaultPhoneCountry: config.DEFAULT_PHONE_COUNTRY,
@@ -84,4 +92,20 @@ rebuilding: webhooks are still stored, and the sweeper resolves them once the re
         };
       }),
     );
+}
+
+/** A running service would process, beside the rebuild, the observations the rebuild resets to pending. */
+async function refuseWhileServiceRuns(pool: Pool): Promise<void> {
+  const { rows } = await pool.query<{ connections: number }>(
+    `SELECT count(*)::int AS connections FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = ANY($1::text[])`,
+    [[SERVICE_APPLICATION_NAME, LEADER_APPLICATION_NAME]],
+  );
+  const connections = rows[0]?.connections ?? 0;
+  if (connections > 0) {
+    throw new CliError(
+      `a running duxsoup-etl service holds ${connections} connection(s) to this database: stop it first (its ` +
+        'sweeper would process the observations the rebuild resets), or pass --force',
+    );
+  }
 }
