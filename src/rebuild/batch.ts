@@ -223,7 +223,8 @@ export class BatchResolver {
     }
     for (const id of companyIds) used.companies.add(id);
     for (const id of locationIds) used.locations.add(id);
-    // Locked: the batch folds into what it read, so a refresher (SKIP LOCKED) must not fold these meanwhile.
+    // Locked by the batch that reads them, so a refresher (SKIP LOCKED) does not fold them meanwhile. Later batches
+    // fold what memory holds; the rebuild refuses to start while a service (and so a refresher) is connected.
     const companies = await client.query<EntityRow & { anchor: number }>(
       `SELECT id, anchor_observation_id AS anchor, ${ENTITY_FOLD_COLUMNS} FROM companies WHERE id = ANY($1::uuid[])
         FOR UPDATE`,
@@ -247,7 +248,7 @@ export class BatchResolver {
     }
   }
 
-  /** Ids are name-based (SHA-1): each is computed once per batch, however often the batch names it. */
+  /** Ids are name-based (SHA-1): each is computed once while remembered, however often batches name it. */
   private readonly ids = new Map<string, string>();
 
   private locationId(key: string): string {
