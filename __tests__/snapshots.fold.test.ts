@@ -631,6 +631,19 @@ describe('foldContribution: a realistic history', () => {
   it('agrees with the reference implementation of the rules', () => {
     expect(foldAll(HISTORY)).toStrictEqual(referenceFold(HISTORY));
   });
+
+  it('folds in place to the same snapshot, changing only the snapshot it is given', () => {
+    const start: Snapshot = {};
+    const before = foldAll(HISTORY.slice(0, 3));
+    const kept = canonical(before);
+    let inPlace = start;
+    for (const { origin, fields } of HISTORY)
+      inPlace = foldContribution(inPlace, fields, origin, PERSON_FIELD_GROUPS, POLICY, true);
+    expect(inPlace).toBe(start);
+    expect(canonical(inPlace)).toBe(canonical(foldAll(HISTORY)));
+    foldContribution(before, HISTORY[9]!.fields, HISTORY[9]!.origin, PERSON_FIELD_GROUPS, POLICY);
+    expect(canonical(before)).toBe(kept); // the copying fold leaves its input alone
+  });
 });
 
 describe('order independence', () => {

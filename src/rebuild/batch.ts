@@ -317,14 +317,18 @@ export class BatchResolver {
     const fields = personFieldsOf(contribution.person, companyId, locationId);
     const origin = { observationId: id, source: contribution.source, observedAt: observation.observed_at };
     const at = observation.observed_at.getTime();
+    // In place: every state's snapshot is its own (parsed for it, or created empty for it), and a batch's writes are
+    // serialised before the next batch folds.
+    const snapshot = foldContribution(
+      state.fold.snapshot,
+      fields,
+      origin,
+      PERSON_FIELD_GROUPS,
+      this.settings.policy,
+      true,
+    );
     state.fold = {
-      snapshot: foldContribution(
-        state.fold.snapshot,
-        fields,
-        origin,
-        PERSON_FIELD_GROUPS,
-        this.settings.policy,
-      ),
+      snapshot,
       count: state.fold.count + 1,
       firstObservedAt: new Date(Math.min(state.fold.firstObservedAt?.getTime() ?? at, at)),
       lastObservedAt: new Date(Math.max(state.fold.lastObservedAt?.getTime() ?? at, at)),

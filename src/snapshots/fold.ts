@@ -68,8 +68,9 @@ export function isEmpty(value: unknown): boolean {
 }
 
 /**
- * Folds one observation's contribution into a snapshot, returning a new snapshot. `groups` lists fields that
- * must travel together; any field not in a group is its own group.
+ * Folds one observation's contribution into a snapshot, returning a new snapshot (or, with `inPlace`, the same one
+ * changed: for a caller that owns it and folds many observations into it). `groups` lists fields that must travel
+ * together; any field not in a group is its own group.
  */
 export function foldContribution(
   snapshot: Snapshot,
@@ -77,9 +78,11 @@ export function foldContribution(
   origin: Origin,
   groups: readonly (readonly string[])[],
   policy: PrecedencePolicy,
+  inPlace = false,
 ): Snapshot {
-  const next: Snapshot = { ...snapshot, _meta: { ...(snapshot._meta ?? {}) } };
-  const meta = next._meta!;
+  const next: Snapshot = inPlace ? snapshot : { ...snapshot, _meta: { ...(snapshot._meta ?? {}) } };
+  next._meta ??= {};
+  const meta = next._meta;
   const key = precedenceKey(origin, policy);
   const observedAt = origin.observedAt.toISOString();
   const provenance = (value: unknown): FieldProvenance => ({
