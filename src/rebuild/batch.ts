@@ -14,12 +14,13 @@ import {
 } from '../identity/resolver';
 import type { Contribution } from '../snapshots/contributions';
 import { companyContribution, locationContribution, PERSON_FIELD_GROUPS } from '../snapshots/contributions';
-import type { Snapshot } from '../snapshots/fold';
 import { foldContribution, sortedSnapshot } from '../snapshots/fold';
-import type { FoldedEntity, FoldSettings, RefreshEntity } from '../snapshots/store';
+import type { FoldedEntity, FoldRow, FoldSettings, RefreshEntity } from '../snapshots/store';
 import {
   companyName,
   EMPTY_FOLD,
+  FOLD_COLUMNS,
+  foldedEntityOf,
   foldEntityContributions,
   personColumns,
   personFieldsOf,
@@ -41,14 +42,12 @@ interface PersonState {
   merged: boolean;
   hard: Map<string, Set<string>>;
   fold: FoldedEntity;
-  existed: boolean;
   touched: boolean;
 }
 
 interface CompanyState {
   id: string;
   anchor: number;
-  existed: boolean;
   fold: FoldedEntity;
   touched: boolean;
 }
@@ -147,39 +146,18 @@ export class BatchResolver {
         companyIds.add(this.entityIdOf(COMPANY_SPEC, companyAliases[0]!));
       }
     }
-    for (const aliasKey of [...personKeys.keys()]) {
-      used.personAliases.add(aliasKey);
-      const owner = this.personAliases.get(aliasKey);
-      if (owner === undefined) continue;
-      personIds.add(owner);
-      personKeys.delete(aliasKey);
-    }
-    const personOwners = await client.query<{ kind: string; value: string; owner: string }>(
-      `SELECT wanted.kind, wanted.value, owned.owner FROM ${aliasOwnersSql(PERSON_SPEC, '$1', '$2')}`,
-      [
-        [...personKeys.values()].map((alias) => alias.kind),
-        [...personKeys.values()].map((alias) => alias.value),
-      ],
-    );
-    for (const row of personOwners.rows) {
-      this.personAliases.set(key(row.kind, row.value), row.owner);
-      personIds.add(row.owner);
-    }
+    await readAliasOwners(client, PERSON_SPEC, personKeys, this.personAliases, used.personAliases, personIds);
     for (const id of personIds) used.persons.add(id);
     const personsToRead = [...personIds].filter((id) => !this.persons.has(id));
-    const persons = await client.query<{
-      id: string;
-      anchor: number;
-      merged: boolean;
-      snapshot: Snapshot;
-      observations_count: number;
-      first_observed_at: Date | null;
-      last_observed_at: Date | null;
-      hard: { kind: string; value: string }[] | null;
-      latest_change: Record<string, unknown> | null;
-    }>(
-      `SELECT p.id, p.anchor_observation_id AS anchor, p.merged_into IS NOT NULL AS merged, p.snapshot,
-              p.observations_count, p.first_observed_at, p.last_observed_at,
+    const persons = await client.query<
+      EntityRow & {
+        anchor: number;
+        merged: boolean;
+        hard: { kind: string; value: string }[] | null;
+        latest_change: Record<string, unknown> | null;
+      }
+    >(
+      `SELECT p.id, p.anchor_observation_id AS anchor, p.merged_into IS NOT NULL AS merged, ${FOLD_COLUMNS},
               (SELECT json_agg(json_build_object('kind', h.kind, 'value', h.value))
                  FROM person_aliases h WHERE h.person_id = p.id AND h.kind = ANY($2::text[])) AS hard,
               ${latestChangeSql('p.id')} AS latest_change
@@ -193,40 +171,24 @@ export class BatchResolver {
         anchor: row.anchor,
         merged: row.merged,
         hard: hardSets(row.hard ?? []),
-        fold: {
-          snapshot: row.snapshot,
-          count: row.observations_count,
-          firstObservedAt: row.first_observed_at,
-          lastObservedAt: row.last_observed_at,
-        },
-        existed: true,
+        fold: foldedEntityOf(row),
         touched: false,
       });
     }
-    for (const aliasKey of [...companyKeys.keys()]) {
-      used.companyAliases.add(aliasKey);
-      const owner = this.companyAliases.get(aliasKey);
-      if (owner === undefined) continue;
-      companyIds.add(owner);
-      companyKeys.delete(aliasKey);
-    }
-    const companyOwners = await client.query<{ kind: string; value: string; owner: string }>(
-      `SELECT wanted.kind, wanted.value, owned.owner FROM ${aliasOwnersSql(COMPANY_SPEC, '$1', '$2')}`,
-      [
-        [...companyKeys.values()].map((alias) => alias.kind),
-        [...companyKeys.values()].map((alias) => alias.value),
-      ],
+    await readAliasOwners(
+      client,
+      COMPANY_SPEC,
+      companyKeys,
+      this.companyAliases,
+      used.companyAliases,
+      companyIds,
     );
-    for (const row of companyOwners.rows) {
-      this.companyAliases.set(key(row.kind, row.value), row.owner);
-      companyIds.add(row.owner);
-    }
     for (const id of companyIds) used.companies.add(id);
     for (const id of locationIds) used.locations.add(id);
     // Locked by the batch that reads them, so a refresher (SKIP LOCKED) does not fold them meanwhile. Later batches
     // fold what memory holds; the rebuild refuses to start while a service (and so a refresher) is connected.
     const companies = await client.query<EntityRow & { anchor: number }>(
-      `SELECT id, anchor_observation_id AS anchor, ${ENTITY_FOLD_COLUMNS} FROM companies WHERE id = ANY($1::uuid[])
+      `SELECT id, anchor_observation_id AS anchor, ${FOLD_COLUMNS} FROM companies WHERE id = ANY($1::uuid[])
         FOR UPDATE`,
       [[...companyIds].filter((id) => !this.companies.has(id))],
     );
@@ -234,13 +196,12 @@ export class BatchResolver {
       this.companies.set(row.id, {
         id: row.id,
         anchor: row.anchor,
-        existed: true,
         fold: foldedEntityOf(row),
         touched: false,
       });
     }
     const locations = await client.query<EntityRow & { key: string }>(
-      `SELECT id, key, ${ENTITY_FOLD_COLUMNS} FROM locations WHERE id = ANY($1::uuid[]) FOR UPDATE`,
+      `SELECT id, key, ${FOLD_COLUMNS} FROM locations WHERE id = ANY($1::uuid[]) FOR UPDATE`,
       [[...locationIds].filter((id) => !this.locations.has(id))],
     );
     for (const row of locations.rows) {
@@ -287,7 +248,6 @@ export class BatchResolver {
       this.companies.set(company.id, {
         id: company.id,
         anchor: id,
-        existed: false,
         fold: EMPTY_FOLD,
         touched: true,
       });
@@ -416,7 +376,6 @@ export class BatchResolver {
       merged: false,
       hard: new Map(),
       fold: { snapshot: {}, count: 0, firstObservedAt: null, lastObservedAt: null },
-      existed: false,
       touched: true,
     };
     this.persons.set(id, state);
@@ -569,23 +528,35 @@ function upsertPersons(persons: readonly PersonState[]): Statement | null {
   };
 }
 
-interface EntityRow {
-  id: string;
-  snapshot: Snapshot;
-  observations_count: number;
-  first_observed_at: Date | null;
-  last_observed_at: Date | null;
-}
+type EntityRow = FoldRow & { id: string };
 
-const ENTITY_FOLD_COLUMNS = 'snapshot, observations_count, first_observed_at, last_observed_at';
-
-function foldedEntityOf(row: EntityRow): FoldedEntity {
-  return {
-    snapshot: row.snapshot,
-    count: row.observations_count,
-    firstObservedAt: row.first_observed_at,
-    lastObservedAt: row.last_observed_at,
-  };
+/**
+ * Finds who owns each alias: from memory when it holds the alias, else with one index probe per alias. Marks every
+ * alias as used by the batch and adds every owner found to `owners`.
+ */
+async function readAliasOwners(
+  client: PoolClient,
+  spec: EntitySpec,
+  wanted: ReadonlyMap<string, { kind: string; value: string }>,
+  known: Map<string, string>,
+  used: Set<string>,
+  owners: Set<string>,
+): Promise<void> {
+  const unknown: { kind: string; value: string }[] = [];
+  for (const [aliasKey, alias] of wanted) {
+    used.add(aliasKey);
+    const owner = known.get(aliasKey);
+    if (owner === undefined) unknown.push(alias);
+    else owners.add(owner);
+  }
+  const { rows } = await client.query<{ kind: string; value: string; owner: string }>(
+    `SELECT wanted.kind, wanted.value, owned.owner FROM ${aliasOwnersSql(spec, '$1', '$2')}`,
+    [unknown.map((alias) => alias.kind), unknown.map((alias) => alias.value)],
+  );
+  for (const row of rows) {
+    known.set(key(row.kind, row.value), row.owner);
+    owners.add(row.owner);
+  }
 }
 
 function upsertCompanies(companies: readonly CompanyState[]): Statement | null {

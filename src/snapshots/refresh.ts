@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from '../db/pool';
-import type { FoldSettings, RefreshEntity } from './store';
-import { foldQueued, refoldEntity } from './store';
+import type { FoldRow, FoldSettings, RefreshEntity } from './store';
+import { FOLD_COLUMNS, foldedEntityOf, foldQueued, refoldEntity } from './store';
 
 export type { RefreshEntity } from './store';
 
@@ -9,13 +9,6 @@ interface QueuedRow {
   source: string | null;
   observed_at: Date | null;
   fields: Record<string, unknown> | null;
-}
-
-interface EntityRow {
-  snapshot: Record<string, unknown>;
-  observations_count: number;
-  first_observed_at: Date | null;
-  last_observed_at: Date | null;
 }
 
 const TABLES: Record<RefreshEntity, 'companies' | 'locations'> = {
@@ -73,9 +66,8 @@ async function refreshLocked(
   settings: FoldSettings,
 ): Promise<boolean> {
   const table = TABLES[entity];
-  const locked = await client.query<EntityRow>(
-    `SELECT snapshot, observations_count, first_observed_at, last_observed_at
-       FROM ${table} WHERE id = $1 FOR UPDATE SKIP LOCKED`,
+  const locked = await client.query<FoldRow>(
+    `SELECT ${FOLD_COLUMNS} FROM ${table} WHERE id = $1 FOR UPDATE SKIP LOCKED`,
     [id],
   );
   const current = locked.rows[0];
@@ -92,12 +84,7 @@ async function refreshLocked(
   if (claimed.rows.some((row) => row.observation_id === null || row.observed_at === null)) {
     await refoldEntity(client, entity, id, settings);
   } else {
-    const base = {
-      snapshot: current.snapshot,
-      count: current.observations_count,
-      firstObservedAt: current.first_observed_at,
-      lastObservedAt: current.last_observed_at,
-    };
+    const base = foldedEntityOf(current);
     const queued = claimed.rows
       .map((row) => ({
         observationId: row.observation_id!,

@@ -39,6 +39,25 @@ export interface FoldedEntity {
   lastObservedAt: Date | null;
 }
 
+/** The columns persons, companies and locations keep their fold in, as read together. */
+export const FOLD_COLUMNS = 'snapshot, observations_count, first_observed_at, last_observed_at';
+
+export interface FoldRow {
+  snapshot: Snapshot;
+  observations_count: number;
+  first_observed_at: Date | null;
+  last_observed_at: Date | null;
+}
+
+export function foldedEntityOf(row: FoldRow): FoldedEntity {
+  return {
+    snapshot: row.snapshot,
+    count: row.observations_count,
+    firstObservedAt: row.first_observed_at,
+    lastObservedAt: row.last_observed_at,
+  };
+}
+
 export const EMPTY_FOLD: FoldedEntity = {
   snapshot: {},
   count: 0,
