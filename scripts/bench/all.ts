@@ -38,8 +38,8 @@ const BENCHMARKS: readonly Benchmark[] = [
     script: 'ingest.ts',
     command: 'npm run bench:ingest',
     title: 'Webhook intake against the database ceiling (issues 1 and 2)',
-    full: { BENCH_CONNECTIONS: '32', BENCH_DURATION: '20' },
-    quick: { BENCH_CONNECTIONS: '32', BENCH_DURATION: '5' },
+    full: { BENCH_CONNECTIONS: '32', BENCH_DURATION: '10', BENCH_ROUNDS: '5', BENCH_WARMUP: '15' },
+    quick: { BENCH_CONNECTIONS: '32', BENCH_DURATION: '5', BENCH_ROUNDS: '1', BENCH_WARMUP: '3' },
   },
   {
     name: 'ingest-sweep',
@@ -468,9 +468,17 @@ function section(outcome: Outcome): string {
         fmt(sum(r, [`${key}.errors`]) ?? 0),
         fmt(num(r, `${key}.walBytesPerRequest`)),
       ];
+      const rounds = (key: string) =>
+        ((at(r, `${key}.rounds`) as { ratio: number }[] | undefined) ?? [])
+          .map((round) => `${round.ratio} %`)
+          .join(', ');
       lines.push(
-        `${fmt(num(r, 'connections'))} connections for ${fmt(num(r, 'durationSeconds'))} s each, load generator ` +
-          `${String(at(r, 'loadGenerator'))}, distinct real-shaped payloads of ${fmt(num(r, 'averagePayloadBytes'))} bytes on average.`,
+        `${fmt(num(r, 'connections'))} connections, load generator ${String(at(r, 'loadGenerator'))}, distinct ` +
+          `real-shaped payloads of ${fmt(num(r, 'averagePayloadBytes'))} bytes on average. After ${fmt(num(r, 'warmupSeconds'))} s ` +
+          `of warm-up, ${fmt(num(r, 'rounds'))} rounds of ${fmt(num(r, 'durationSeconds'))} s: the service, then its ceiling. ` +
+          `Each ratio is the median round's; the table shows that round.`,
+        '',
+        `Ratios by round: Phase 1 ${rounds('phase1')}; full path ${rounds('fullPath')}.`,
         '',
         table(
           ['run', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'WAL bytes/req'],

@@ -193,6 +193,7 @@ export function loadWebhookWithWrk(url: string, connections: number, durationSec
       url,
       '--',
       templateFile,
+      String(Date.now()),
     ],
     { encoding: 'utf8' },
   );

@@ -1,8 +1,9 @@
 -- wrk script: POSTs a distinct webhook per request by filling the template's placeholders with a counter
--- unique across threads, and prints the run's figures as one JSON line.
+-- unique across threads, behind a prefix unique to the run (args[2]), and prints the run's figures as one JSON line.
 local templates = {}
 local counter = 0
 local thread_id = 0
+local run_prefix = ""
 local threads = {}
 
 function setup(thread)
@@ -15,13 +16,14 @@ function init(args)
     if #line > 0 then table.insert(templates, line) end
   end
   thread_id = tonumber(wrk.thread:get("thread_id"))
+  run_prefix = args[2] or tostring(os.time())
   wrk.headers["Content-Type"] = "application/json"
 end
 
 function request()
   counter = counter + 1
   local seed = thread_id * 100000000 + counter
-  local member = tostring(3000000000 + os.time() % 100000 * 10000000 + seed)
+  local member = "3" .. run_prefix .. string.format("%010d", seed)
   local template = templates[(counter % #templates) + 1]
   local body = template:gsub("__MEMBER__", member):gsub("__VISIT__", tostring(1751500000000 + seed))
   return wrk.format("POST", nil, nil, body)
