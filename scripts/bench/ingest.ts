@@ -147,10 +147,13 @@ async function pairedRounds(
   const ceiling = ceilingLoad(databaseUrl, bodyFor, shape);
   try {
     const url = `${service.baseUrl}/api/webhook?secret=${SECRET}`;
+    // Each autocannon load starts at seeds of its own, so no round resends a body an earlier one sent (wrk runs carry
+    // their own prefix).
+    let seeds = 0;
     const loadService = async (seconds: number) =>
       useWrk
         ? loadWebhookWithWrk(url, CONNECTIONS, seconds)
-        : await loadWebhook(url, bodyFor, CONNECTIONS, seconds, 0);
+        : await loadWebhook(url, bodyFor, CONNECTIONS, seconds, (seeds += 10_000_000));
     // The service is frozen (SIGSTOP) while its ceiling runs: its background loops must not take the ceiling's CPU.
     const ceilingAlone = async (seconds: number) => {
       await settle(databaseUrl);
@@ -171,9 +174,10 @@ async function pairedRounds(
       const walBytes = (await walPosition(databaseUrl)) - walBefore;
       const webhook = { ...loaded, walBytesPerRequest: Math.round(walBytes / Math.max(1, loaded.requests)) };
       const measured = await ceilingAlone(DURATION);
-      rounds.push({ webhook, ceiling: measured, ratio: ratio(webhook, measured) });
+      const paired = { webhook, ceiling: measured, ratio: ratio(webhook, measured) };
+      rounds.push(paired);
       process.stderr.write(
-        `  ${mode} round ${round + 1}/${ROUNDS}: ${webhook.requestsPerSecond} vs ${measured.perSecond} req/s (${ratio(webhook, measured)}%)\n`,
+        `  ${mode} round ${round + 1}/${ROUNDS}: ${webhook.requestsPerSecond} vs ${measured.perSecond} req/s (${paired.ratio}%)\n`,
       );
     }
     const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor((rounds.length - 1) / 2)]!;
