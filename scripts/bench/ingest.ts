@@ -205,24 +205,27 @@ async function pairedRounds(
  * it created) would otherwise run during the next one.
  */
 async function settle(databaseUrl: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query('VACUUM');
-  } finally {
-    await client.end();
-  }
+  await queryOnce(databaseUrl, 'VACUUM');
 }
 
 /** The server's WAL position in bytes (server-wide: on a shared server other work adds to it). */
 async function walPosition(databaseUrl: string): Promise<number> {
+  const rows = await queryOnce<{ bytes: string }>(
+    databaseUrl,
+    `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS bytes`,
+  );
+  return Number(rows[0]!.bytes);
+}
+
+/** One statement on a connection of its own, outside the measured pools. */
+async function queryOnce<Row extends pg.QueryResultRow = pg.QueryResultRow>(
+  databaseUrl: string,
+  sql: string,
+): Promise<Row[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ bytes: string }>(
-      `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS bytes`,
-    );
-    return Number(rows[0]!.bytes);
+    return (await client.query<Row>(sql)).rows;
   } finally {
     await client.end();
   }
@@ -293,16 +296,14 @@ function ceilingLoad(
  * ceiling's own persons (member ids 'bench-N') are not the service's and are left out.
  */
 async function duplicatePersons(databaseUrl: string): Promise<number> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  const { rows } = await client.query<{ persons: number; members: number }>(
+  const rows = await queryOnce<{ persons: number; members: number }>(
+    databaseUrl,
     `SELECT (SELECT count(*)::int FROM persons p
               WHERE merged_into IS NULL
                 AND NOT EXISTS (SELECT 1 FROM person_aliases a
                                  WHERE a.person_id = p.id AND a.kind = 'member_id' AND a.value LIKE 'bench-%')) AS persons,
             (SELECT count(DISTINCT payload->'data'->>'id')::int FROM observations WHERE status = 'processed') AS members`,
   );
-  await client.end();
   return rows[0]!.persons - rows[0]!.members;
 }
 
