@@ -63,6 +63,10 @@ describe('cleanString (single-line)', () => {
   });
 });
 
+/** Anything cleanText must never leave: odd whitespace, doubled or line-edge spaces, 3+ newlines, controls. */
+// eslint-disable-next-line no-control-regex -- control characters are among the things to detect
+const UNTIDY = /[^\S\n ]| {2}| \n|\n |\n{3}|[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u200B]/;
+
 describe('cleanText (multi-line)', () => {
   it.each<[string, unknown, string | undefined]>([
     ['keeps single newlines', 'Line one\nLine two', 'Line one\nLine two'],
@@ -85,6 +89,30 @@ describe('cleanText (multi-line)', () => {
     expect(cleanText('y'.repeat(10_000))).toHaveLength(10_000);
     expect(cleanText('y'.repeat(25_000))).toHaveLength(10_000);
   });
+
+  it('always gives tidy text, and gives tidy text back unchanged', () => {
+    // Mostly letters, spaces and line breaks, so that many samples are tidy already and take the fast path.
+    const plain = ['a', 'b', 'é', '😀', ' ', ' ', '\n', '\n'];
+    const odd = ['\r', '\t', '\u000B', '\u00A0', '\u2028', '\u200B', '\uFEFF', '\u0000', '\u0085', '\uD800'];
+    let state = 7;
+    const random = (below: number) => {
+      state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return Math.floor(state / 65_536) % below; // the low bits of this generator repeat quickly
+    };
+    const character = () => (random(8) > 0 ? plain[random(plain.length)] : odd[random(odd.length)]);
+    let unchanged = 0;
+    for (let sample = 0; sample < 5_000; sample += 1) {
+      const input = Array.from({ length: 1 + random(12) }, character).join('');
+      const tidy = cleanText(input);
+      if (tidy === undefined) continue;
+      expect({ input, tidy }).toEqual({ input, tidy: tidy.trim() });
+      expect({ input, tidy, untidy: UNTIDY.test(tidy) }).toEqual({ input, tidy, untidy: false });
+      expect(hasLoneSurrogate(tidy)).toBe(false);
+      expect(cleanText(tidy)).toBe(tidy);
+      if (tidy === input) unchanged += 1;
+    }
+    expect(unchanged).toBeGreaterThan(500);
+  });
 });
 
 describe('foldForKey', () => {
@@ -94,6 +122,7 @@ describe('foldForKey', () => {
     ['Łódź', 'lodz'],
     ['Straße', 'strasse'],
     ['  Zoë   Müller ', 'zoe muller'],
+    ['  Acme\tCORP   Ltd. ', 'acme corp ltd.'],
     ['서울', '서울'],
     ['ガーデン', 'ガーデン'],
     ['北京', '北京'],

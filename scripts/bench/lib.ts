@@ -64,8 +64,8 @@ export interface ServiceProcess {
 
 let built = false;
 
-/** `npm start` builds first; so does the first service a bench starts. */
-function buildOnce(): void {
+/** `npm start` and `npm run ops` build first; so does the first service or command a bench runs. */
+export function buildOnce(): void {
   if (built) return;
   execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
   built = true;

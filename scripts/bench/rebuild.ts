@@ -1,79 +1,118 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
-import { loadConfig, durationMs } from '../../src/config';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
-import { phase2FromConfig } from '../../src/ingest/phase2';
-import { createLogger } from '../../src/logger';
-import { rebuildFromLog } from '../../src/rebuild';
-import { benchDatabase, machine, saveReport, visitBodyTemplates } from './lib';
+import { benchDatabase, buildOnce, machine, ROOT, saveReport, visitBodyTemplates } from './lib';
 
 const OBSERVATIONS = Number(process.env.BENCH_OBSERVATIONS ?? 100_000);
 const PER_PERSON = Number(process.env.BENCH_OBSERVATIONS_PER_PERSON ?? 4);
 
+interface RebuildOutput {
+  observations: number;
+  batched: number;
+  fullPath: number;
+  skipped: number;
+  indexesRebuilt: number;
+  seconds: number;
+  observationsPerSecond: number;
+  live_persons: number;
+}
+
 /**
  * `rebuild` throughput: seeds OBSERVATIONS real-shaped visit and scan observations (the shared fixtures with
  * distinct identities, PER_PERSON observations per person) straight into the log with SQL, marked processed as a
- * log being rebuilt is (so the reset pays for rewriting every row, as it would for real), then rebuilds every
- * person, company and location from it and prints observations/s and peak RSS.
+ * log being rebuilt is (so the reset pays for rewriting every row, as it would for real), then runs the command
+ * users run, `npm run ops -- rebuild --execute` (the built CLI), and prints observations/s and its peak RSS.
  */
 async function main(): Promise<void> {
   const db = await benchDatabase();
-  const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: db.url });
-  const pool = createPool({
-    connectionString: db.url,
-    max: 4,
-    connectTimeoutMs: 5000,
-    queryTimeoutMs: 600_000,
-  });
   try {
-    await migrate(pool);
+    // Closed before the rebuild: the command refuses to run beside open service connections.
+    const pool = createPool({
+      connectionString: db.url,
+      max: 1,
+      connectTimeoutMs: 5000,
+      queryTimeoutMs: 600_000,
+    });
+    await migrate(pool).finally(() => pool.end());
     const seeded = Date.now();
     await seed(db.url);
     const seedSeconds = (Date.now() - seeded) / 1000;
-    let peakRss = 0;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
-    let lastPrinted = 0;
-    const summary = await rebuildFromLog(pool, {
-      namespace: config.CANONICAL_ID_NAMESPACE,
-      settings: {
-        policy: { visitWindowMs: durationMs(config.VISIT_PRECEDENCE_WINDOW) },
-        defaultPhoneCountry: config.DEFAULT_PHONE_COUNTRY,
-      },
-      processor: phase2FromConfig(pool, config, createLogger(config)),
-      batchSize: Number(process.env.BENCH_BATCH ?? 2000),
-      onProgress: (done, total) => {
-        if (done - lastPrinted >= 50_000 || done === total) {
-          lastPrinted = done;
-          process.stderr.write(`  ${done}/${total}\n`);
-        }
-      },
-    });
-    clearInterval(sampler);
-    const counts = await pool.query<{ persons: number; companies: number; locations: number }>(
-      `SELECT (SELECT count(*)::int FROM persons WHERE merged_into IS NULL) AS persons,
-              (SELECT count(*)::int FROM companies WHERE merged_into IS NULL) AS companies,
-              (SELECT count(*)::int FROM locations) AS locations`,
-    );
+    buildOnce();
+    const { output, peakRssMb, wallSeconds } = await runRebuildCommand(db.url);
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    const counts = await client
+      .query<{ persons: number; companies: number; locations: number }>(
+        `SELECT (SELECT count(*)::int FROM persons WHERE merged_into IS NULL) AS persons,
+                (SELECT count(*)::int FROM companies WHERE merged_into IS NULL) AS companies,
+                (SELECT count(*)::int FROM locations) AS locations`,
+      )
+      .finally(() => client.end());
     const report = {
       benchmark: 'rebuild',
       machine: machine(),
       database: db.mode,
       seeded: OBSERVATIONS,
       seedSeconds,
-      ...summary,
+      observations: output.observations,
+      batched: output.batched,
+      fullPath: output.fullPath,
+      skipped: output.skipped,
+      indexesRebuilt: output.indexesRebuilt,
+      seconds: output.seconds,
+      observationsPerSecond: output.observationsPerSecond,
+      commandSeconds: wallSeconds,
       ...counts.rows[0],
-      peakRssMb: Math.round(peakRss / 1024 / 1024),
+      peakRssMb,
     };
     console.log(JSON.stringify(report, null, 2));
     saveReport('rebuild', report);
     console.log(
-      `rebuild: ${summary.observationsPerSecond} observations/s over ${summary.observations} (target 10000/s); ` +
-        `${summary.fullPath} through the full path; peak RSS ${report.peakRssMb} MB`,
+      `rebuild: ${output.observationsPerSecond} observations/s over ${output.observations} (target 10000/s); ` +
+        `${output.fullPath} through the full path; whole command ${wallSeconds.toFixed(1)} s; ` +
+        `peak RSS ${peakRssMb} MB`,
     );
   } finally {
-    await pool.end();
     await db.close();
   }
+}
+
+/** Runs the built ops CLI's rebuild, sampling its peak RSS (VmHWM) until it exits. */
+async function runRebuildCommand(
+  url: string,
+): Promise<{ output: RebuildOutput; peakRssMb: number; wallSeconds: number }> {
+  const started = Date.now();
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, 'dist', 'cli', 'index.js'), 'rebuild', '--execute', '--json'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  let peakKb = 0;
+  const sample = () => {
+    const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+  };
+  const sampler = setInterval(() => {
+    try {
+      sample();
+    } catch {
+      // exited between two samples
+    }
+  }, 200);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearInterval(sampler);
+  if (code !== 0) throw new Error(`rebuild exited with ${code}: ${stdout}`);
+  const output = JSON.parse(stdout.trim().split('\n').pop()!) as RebuildOutput;
+  return { output, peakRssMb: Math.round(peakKb / 1024), wallSeconds: (Date.now() - started) / 1000 };
 }
 
 /** Distinct persons from the fixture templates, PER_PERSON observations each, a minute apart. */

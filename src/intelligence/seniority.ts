@@ -5,6 +5,7 @@
  * placeholders → apply TIER_MASKS (neutralise known false positives, some of which name a tier of
  * their own) → TIER_RULES (highest tier first) → In-Training override → default Individual Contributor.
  */
+import { memoiseByString } from '../memoise';
 import { classifyDepartment, DEPARTMENTS } from './departments';
 import type { Department } from './departments';
 
@@ -502,7 +503,10 @@ function decideTier(normalised: string): Candidate | undefined {
 
 /** Tier, level and department of a job title. Null tier only for non-strings, empty and placeholder titles. */
 export function classifyTitle(title: unknown): TitleClassification {
-  if (typeof title !== 'string') return unclassified();
+  return typeof title === 'string' ? classifyTitleText(title) : unclassified();
+}
+
+const classifyTitleText = memoiseByString((title: string): TitleClassification => {
   const normalised = normaliseTitle(title);
   if (isPlaceholder(normalised)) return unclassified();
   const decided = decideTier(normalised);
@@ -513,7 +517,7 @@ export function classifyTitle(title: unknown): TitleClassification {
     department: classifyDepartment(normalised),
     matched: decided?.label ?? null,
   };
-}
+});
 
 function unclassified(): TitleClassification {
   return { level: null, tier: null, department: null, matched: null };

@@ -104,7 +104,7 @@ export function extractPersonFields(data: unknown, opts: ExtractOptions = {}): P
     () => historyFields(record, roles),
   ];
   const fields: PersonFields = {};
-  for (const group of groups) Object.assign(fields, withoutUndefined(orFallback(group, {})));
+  for (const group of groups) assignDefined(fields, orFallback(group, {}));
   return fields;
 }
 
@@ -116,8 +116,10 @@ function orFallback<T>(extract: () => T, fallback: T): T {
   }
 }
 
-function withoutUndefined(fields: PersonFields): PersonFields {
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+function assignDefined(target: PersonFields, source: PersonFields): void {
+  const into = target as Record<string, unknown>;
+  const from = source as Record<string, unknown>;
+  for (const key of Object.keys(from)) if (from[key] !== undefined) into[key] = from[key];
 }
 
 function nonEmpty<T>(items: T[]): T[] | undefined {

@@ -3,6 +3,7 @@ import type { KnownCity } from './data/cities';
 import { COUNTRIES } from './data/countries';
 import type { CountryEntry } from './data/countries';
 import { SUBDIVISION_SETS } from './data/subdivisions';
+import { memoiseByString } from '../memoise';
 import { cleanString, foldForKey } from './normalise';
 
 export interface ParsedLocation {
@@ -38,15 +39,19 @@ const MAX_LOCATION_LENGTH = 300;
  * and for input in which no place could be recognised. Never throws.
  */
 export function parseLocation(raw: unknown): ParsedLocation | null {
+  return typeof raw === 'string' ? parseLocationText(raw) : null;
+}
+
+const parseLocationText = memoiseByString((raw: string): ParsedLocation | null => {
   try {
-    const text = typeof raw === 'string' ? cleanString(raw, { maxLength: MAX_LOCATION_LENGTH }) : undefined;
+    const text = cleanString(raw, { maxLength: MAX_LOCATION_LENGTH });
     if (text === undefined) return null;
     const components = parseComponents(splitParts(text));
     return components === null ? null : withKey(text, components);
   } catch {
     return null;
   }
-}
+});
 
 /** Comparison form for place names: folded, dots dropped ("U.S.A." → "usa", "St. Louis" → "st louis"). */
 function lookupKey(text: string): string {

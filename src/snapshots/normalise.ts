@@ -59,7 +59,8 @@ export function cleanString(value: unknown, options: CleanOptions = {}): string 
   const text = scalarToString(value);
   if (text === undefined) return undefined;
   const maxLength = options.maxLength ?? (options.multiline ? MAX_TEXT_LENGTH : MAX_LINE_LENGTH);
-  if (!options.multiline && text.length <= maxLength && isAlreadyClean(text)) return text;
+  if (text.length <= maxLength && (options.multiline ? isAlreadyTidy(text) : isAlreadyClean(text)))
+    return text;
   // Bound the work before any regex runs; collapsing whitespace can only shorten the text.
   const bounded = replaceLoneSurrogates(truncateCodePoints(text, maxLength * 4));
   const tidied = options.multiline ? tidyMultiline(bounded) : collapseWhitespace(bounded);
@@ -77,6 +78,15 @@ const NEEDS_CLEANING = /^$|^ | $| {2}|[^\S ]|[\u0000-\u001F\u007F-\u009F\u200B\u
 
 function isAlreadyClean(text: string): boolean {
   return !NEEDS_CLEANING.test(text);
+}
+
+/** The multi-line counterpart: text that tidyMultiline, the surrogate repair and trim() would all leave as it is. */
+const NEEDS_TIDYING =
+  // eslint-disable-next-line no-control-regex -- control characters are among the things to detect
+  /^$|^\s|\s$|[^\S\n ]| {2}| \n|\n |\n{3}|[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200B\uFEFF\uD800-\uDFFF]/;
+
+function isAlreadyTidy(text: string): boolean {
+  return !NEEDS_TIDYING.test(text);
 }
 
 function scalarToString(value: unknown): string | undefined {
@@ -118,6 +128,9 @@ function truncateCodePoints(text: string, maxLength: number): string {
   return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
 
+// eslint-disable-next-line no-control-regex -- the whole ASCII range, control characters included
+const ASCII = /^[\u0000-\u007F]*$/;
+
 const FOLDED_LETTERS: ReadonlyMap<string, string> = new Map([
   ['ł', 'l'],
   ['ø', 'o'],
@@ -135,6 +148,8 @@ const FOLDED_LETTERS: ReadonlyMap<string, string> = new Map([
  * use combining marks) keep their meaning.
  */
 export function foldForKey(text: string): string {
+  // ASCII has no marks to strip nor letters to fold: the same result without two Unicode normalisations.
+  if (ASCII.test(text)) return text.toLowerCase().replace(/\s+/g, ' ').trim();
   return text
     .toLowerCase()
     .normalize('NFD')
