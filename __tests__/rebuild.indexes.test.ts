@@ -23,7 +23,8 @@ afterAll(() => db.drop());
 async function indexes(): Promise<string[]> {
   const { rows } = await db.pool.query<{ definition: string }>(
     `SELECT indexdef AS definition FROM pg_indexes
-      WHERE schemaname = current_schema() AND tablename IN ('persons', 'person_aliases') ORDER BY indexname`,
+      WHERE schemaname = current_schema() AND tablename IN ('persons', 'person_aliases', 'observations')
+      ORDER BY indexname`,
   );
   return rows.map((row) => row.definition);
 }
@@ -61,6 +62,17 @@ describe('rebuild and the read-only indexes', () => {
     expect(midway.some((definition) => definition.includes('person_aliases_pkey'))).toBe(true);
     expect(midway.some((definition) => definition.includes('persons_merged_into_idx'))).toBe(true);
     expect(midway.some((definition) => definition.includes('person_aliases_person_idx'))).toBe(true);
+    for (const column of ['person', 'company', 'location']) {
+      expect(midway.some((definition) => definition.includes(`observations_${column}_idx`))).toBe(true);
+    }
+    expect(midway.some((definition) => definition.includes('observations_event_key'))).toBe(true);
+    expect(await deferred()).toEqual(
+      expect.arrayContaining([
+        'observations_received_idx',
+        'observations_unfinished_idx',
+        'persons_live_idx',
+      ]),
+    );
 
     const resumed = await rebuildFromLog(db.pool, { ...options, resume: true });
     expect(resumed.indexesRebuilt).toBe(missingMidway.length);

@@ -41,8 +41,9 @@ export interface RebuildSummary {
 export async function rebuildFromLog(pool: Pool, options: RebuildOptions): Promise<RebuildSummary> {
   const started = Date.now();
   const batchSize = options.batchSize ?? 2000;
-  const run = await openRun(pool, options.resume ?? false);
+  // Before the reset: it rewrites every observation, and should not maintain indexes the end rebuilds anyway.
   await deferIndexes(pool);
+  const run = await openRun(pool, options.resume ?? false);
   const totals = { batched: 0, fullPath: 0, skipped: 0 };
   let indexesRebuilt: number;
   let checkpoint = run.lastObservationId;
