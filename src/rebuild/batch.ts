@@ -415,16 +415,12 @@ export class BatchResolver {
     if (this.links.length > 0) {
       add({
         text: `UPDATE observations o
-                  SET person_id = l.person_id, company_id = l.company_id, location_id = l.location_id,
+                  SET person_id = l."personId", company_id = l."companyId", location_id = l."locationId",
                       status = 'processed', status_reason = NULL, processed_at = now()
-                 FROM unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::uuid[]) AS l(id, person_id, company_id, location_id)
-                WHERE o.id = l.id`,
-        values: [
-          this.links.map((link) => link.observationId),
-          this.links.map((link) => link.personId),
-          this.links.map((link) => link.companyId),
-          this.links.map((link) => link.locationId),
-        ],
+                 FROM json_to_recordset($1::json)
+                        AS l("observationId" bigint, "personId" uuid, "companyId" uuid, "locationId" uuid)
+                WHERE o.id = l."observationId"`,
+        values: [JSON.stringify(this.links)],
       });
     }
     if (this.skipped.length > 0) {
@@ -467,6 +463,11 @@ export class BatchResolver {
   }
 }
 
+/**
+ * Batch rows go as one JSON document rather than a parameter array per column (here and below): JSON.stringify
+ * writes them natively in one pass, where node-postgres escapes array elements one by one into a string it then
+ * has to flatten, and a rebuild sends millions of them.
+ */
 function insertAliases(
   table: 'person_aliases' | 'company_aliases',
   column: 'person_id' | 'company_id',
@@ -475,22 +476,24 @@ function insertAliases(
   if (aliases.length === 0) return null;
   return {
     text: `INSERT INTO ${table} (kind, value, ${column}, display, first_observation_id)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::bigint[])`,
+           SELECT kind, value, owner, display, "observationId"
+             FROM json_to_recordset($1::json)
+                    AS a(kind text, value text, owner uuid, display text, "observationId" bigint)`,
     values: [
-      aliases.map((alias) => alias.kind),
-      aliases.map((alias) => alias.value),
-      aliases.map((alias) => alias.owner),
-      aliases.map((alias) => alias.display),
-      aliases.map((alias) => alias.observationId),
+      JSON.stringify(
+        aliases.map(({ kind, value, owner, display, observationId }) => ({
+          kind,
+          value,
+          owner,
+          display,
+          observationId,
+        })),
+      ),
     ],
   };
 }
 
-/**
- * One JSON document per statement rather than a parameter array per column: JSON.stringify writes the snapshots
- * natively in one pass, where a jsonb[] parameter is stringified, then escaped element by element, then unescaped
- * and parsed again by PostgreSQL.
- */
+/** A jsonb[] parameter would be stringified, escaped element by element, then unescaped and parsed again. */
 function upsertPersons(persons: readonly PersonState[]): Statement | null {
   if (persons.length === 0) return null;
   const rows = persons.map((person) => {
