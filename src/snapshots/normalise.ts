@@ -148,16 +148,16 @@ const FOLDED_LETTERS: ReadonlyMap<string, string> = new Map([
  * use combining marks) keep their meaning.
  */
 export function foldForKey(text: string): string {
+  const lower = text.toLowerCase();
   // ASCII has no marks to strip nor letters to fold: the same result without two Unicode normalisations.
-  if (ASCII.test(text)) return text.toLowerCase().replace(/\s+/g, ' ').trim();
-  return text
-    .toLowerCase()
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .normalize('NFC')
-    .replace(/[łøđßæœıþ]/g, (letter) => FOLDED_LETTERS.get(letter) ?? letter)
-    .replace(/\s+/g, ' ')
-    .trim();
+  const folded = ASCII.test(lower)
+    ? lower
+    : lower
+        .normalize('NFD')
+        .replace(/[\u0300-\u036f]/g, '')
+        .normalize('NFC')
+        .replace(/[łøđßæœıþ]/g, (letter) => FOLDED_LETTERS.get(letter) ?? letter);
+  return folded.replace(/\s+/g, ' ').trim();
 }
 
 // ---------------------------------------------------------------------------------------------------------
