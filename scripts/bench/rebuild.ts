@@ -4,21 +4,14 @@ import path from 'node:path';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
+import type { RebuildSummary } from '../../src/rebuild';
 import { benchDatabase, buildOnce, machine, ROOT, saveReport, visitBodyTemplates } from './lib';
 
 const OBSERVATIONS = Number(process.env.BENCH_OBSERVATIONS ?? 100_000);
 const PER_PERSON = Number(process.env.BENCH_OBSERVATIONS_PER_PERSON ?? 4);
 
-interface RebuildOutput {
-  observations: number;
-  batched: number;
-  fullPath: number;
-  skipped: number;
-  indexesRebuilt: number;
-  seconds: number;
-  observationsPerSecond: number;
-  live_persons: number;
-}
+/** What `rebuild --execute --json` prints: the rebuild's summary and what followed it. */
+type RebuildOutput = RebuildSummary & { live_persons: number };
 
 /**
  * `rebuild` throughput: seeds OBSERVATIONS real-shaped visit and scan observations (the shared fixtures with
