@@ -8,7 +8,7 @@ const LZ4_COLUMNS = [
   'companies.snapshot',
   'locations.snapshot',
   'merges.before_images',
-  'observations.payload',
+  'observation_log.payload',
   'persons.snapshot',
 ];
 

@@ -330,7 +330,7 @@ describe('GET /api/health/metrics', () => {
 
 describe('estimates above the exact-count limit', () => {
   it('read pg_class.reltuples and the sampled kind frequencies, flagged estimated', async () => {
-    await db.pool.query('ANALYZE observations, person_aliases');
+    await db.pool.query('ANALYZE observation_log, person_aliases');
     const exact = await countOrEstimate(db.pool, 'person_aliases');
     expect(exact.estimated).toBe(false);
     // ANALYZE samples every row of a table this small, so the estimate is the exact figure.
@@ -338,7 +338,7 @@ describe('estimates above the exact-count limit', () => {
       value: exact.value,
       estimated: true,
     });
-    expect(await countOrEstimate(db.pool, 'observations', 0)).toEqual({ value: 14, estimated: true });
+    expect(await countOrEstimate(db.pool, 'observation_log', 0)).toEqual({ value: 14, estimated: true });
     const byKind = await aliasCountsByKind(db.pool, 0);
     expect(byKind).toEqual({ counts: (await aliasCountsByKind(db.pool)).counts, estimated: true });
   });

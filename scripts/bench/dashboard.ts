@@ -38,6 +38,29 @@ const OTHER_ENDPOINTS = [
 /** A number in [0, 1000) that is a fixed pseudo-random function of the row number and a salt. */
 const pick = (row: string, salt: number) => `(abs(hashint4(${row} * 31 + ${salt})) % 1000)`;
 
+const LOG_COLUMNS = new Set([
+  'id',
+  'source',
+  'kind',
+  'event',
+  'dux_user_id',
+  'event_time',
+  'received_at',
+  'event_key',
+  'request_id',
+  'payload',
+  'raw_body',
+]);
+
+/** Observations from a SELECT (log and state columns together, id included), written to both tables at once. */
+function insertObservations(columns: string[], select: string): string {
+  const log = columns.filter((column) => LOG_COLUMNS.has(column)).join(', ');
+  const state = ['id', ...columns.filter((column) => !LOG_COLUMNS.has(column))].join(', ');
+  return `WITH seed (${columns.join(', ')}) AS (${select}),
+          logged AS (INSERT INTO observation_log (${log}) SELECT ${log} FROM seed)
+          INSERT INTO observation_state (${state}) SELECT ${state} FROM seed`;
+}
+
 const SEED_STATEMENTS: { label: string; sql: string }[] = [
   {
     label: 'companies',
@@ -142,9 +165,24 @@ const SEED_STATEMENTS: { label: string; sql: string }[] = [
   },
   {
     label: 'observations (linked)',
-    sql: `INSERT INTO observations (id, source, kind, event, dux_user_id, event_time, received_at, event_key, payload,
-                                    status, person_id, processed_at, company_id, location_id)
-          SELECT o.id, 'duxsoup', o.kind, 'create', 'user-1', o.at - interval '1 minute', o.at, md5('obs:' || o.id),
+    sql: insertObservations(
+      [
+        'id',
+        'source',
+        'kind',
+        'event',
+        'dux_user_id',
+        'event_time',
+        'received_at',
+        'event_key',
+        'payload',
+        'status',
+        'person_id',
+        'processed_at',
+        'company_id',
+        'location_id',
+      ],
+      `SELECT o.id, 'duxsoup', o.kind, 'create', 'user-1', o.at - interval '1 minute', o.at, md5('obs:' || o.id),
                  jsonb_build_object('type', o.kind, 'event', 'create', 'data', jsonb_build_object(
                    'id', 'id.' || (1000000000 + o.i), 'First Name', 'First' || o.i, 'Last Name', 'Last' || o.i,
                    'Title', p.current_title, 'Company', p.current_company, 'Summary', repeat(md5(o.id::text), 8))),
@@ -160,12 +198,25 @@ const SEED_STATEMENTS: { label: string; sql: string }[] = [
             CROSS JOIN LATERAL (SELECT o0.i, o0.id, o0.kind,
                                        CASE WHEN o0.second = 1 OR p.observations_count = 1 THEN p.last_observed_at
                                             ELSE p.first_observed_at END AS at) o`,
+    ),
   },
   {
     label: 'observations (skipped, dead, pending, ignored)',
-    sql: `INSERT INTO observations (id, source, kind, event, dux_user_id, event_time, received_at, event_key, payload,
-                                    status, status_reason)
-          SELECT id, 'duxsoup', kind, 'create', 'user-1', at, at, md5('obs:' || id),
+    sql: insertObservations(
+      [
+        'id',
+        'source',
+        'kind',
+        'event',
+        'dux_user_id',
+        'event_time',
+        'received_at',
+        'event_key',
+        'payload',
+        'status',
+        'status_reason',
+      ],
+      `SELECT id, 'duxsoup', kind, 'create', 'user-1', at, at, md5('obs:' || id),
                  jsonb_build_object('type', kind, 'data', jsonb_build_object('Summary', repeat(md5(id::text), 8))),
                  status, CASE WHEN status = 'skipped' THEN 'no usable identifier' END
             FROM (SELECT $1 * 2 + k AS id, 'visit' AS kind, 'skipped' AS status,
@@ -182,6 +233,7 @@ const SEED_STATEMENTS: { label: string; sql: string }[] = [
                   SELECT $1 * 2 + $1 / 25 + k, 'rccommand', 'ignored',
                          now() - (abs(hashint4(k)) % (180 * 1440)) * interval '1 minute'
                     FROM generate_series(1, $1 / 30) k) extra`,
+    ),
   },
   {
     label: 'dead letters',
@@ -228,7 +280,7 @@ const SEED_STATEMENTS: { label: string; sql: string }[] = [
 ];
 
 /** Tables seeded in bulk: their secondary indexes are dropped first and rebuilt after (far faster than row by row). */
-const BULK_TABLES = ['persons', 'observations', 'person_aliases'];
+const BULK_TABLES = ['persons', 'observation_log', 'observation_state', 'person_aliases'];
 
 async function seed(url: string, persons: number): Promise<Record<string, number>> {
   const client = new pg.Client({ connectionString: url });

@@ -243,8 +243,10 @@ function ceilingLoad(
   // made every ceiling round open 32 new connections to cold backends, 25-30 % of its throughput.
   const pool = new pg.Pool({ connectionString: databaseUrl, max: CONNECTIONS, idleTimeoutMillis: 0 });
   pool.on('error', () => undefined);
-  const insertObservation = `INSERT INTO observations (source, kind, event, dux_user_id, event_time, event_key, request_id, payload, status)
-     VALUES ('duxsoup', 'visit', 'create', 'bench', $1, $2, $3, $4, 'pending') ON CONFLICT (event_key) DO NOTHING RETURNING id`;
+  const insertObservation = `WITH logged AS (
+       INSERT INTO observation_log (source, kind, event, dux_user_id, event_time, event_key, request_id, payload)
+       VALUES ('duxsoup', 'visit', 'create', 'bench', $1, $2, $3, $4) ON CONFLICT (event_key) DO NOTHING RETURNING id)
+     INSERT INTO observation_state (id, status) SELECT id, 'pending' FROM logged RETURNING id`;
   const work = async (seed: number) => {
     const body = bodyFor(40_000_000 + seed);
     const params = [

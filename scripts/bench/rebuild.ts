@@ -123,13 +123,17 @@ async function seed(url: string): Promise<void> {
     for (let from = 1; from <= OBSERVATIONS; from += chunk) {
       const to = Math.min(OBSERVATIONS, from + chunk - 1);
       await client.query(
-        `INSERT INTO observations (source, kind, event, dux_user_id, event_time, event_key, payload, status)
-         SELECT 'duxsoup', p.payload->>'type', 'create', 'bench', to_timestamp((1751500000000 + g::bigint * 60000) / 1000.0),
-                'bench-' || g, p.payload, 'processed'
-           FROM generate_series($1::int, $2::int) AS g
-           JOIN bench_templates t ON t.n = (g / $3) % $4
-          CROSS JOIN LATERAL (SELECT replace(replace(t.body, '__MEMBER__', (1000000000 + g / $3)::text),
-                                             '__VISIT__', (1751500000000 + g::bigint * 60000)::text)::jsonb AS payload) AS p`,
+        `WITH logged AS (
+           INSERT INTO observation_log (source, kind, event, dux_user_id, event_time, event_key, payload)
+           SELECT 'duxsoup', p.payload->>'type', 'create', 'bench',
+                  to_timestamp((1751500000000 + g::bigint * 60000) / 1000.0), 'bench-' || g, p.payload
+             FROM generate_series($1::int, $2::int) AS g
+             JOIN bench_templates t ON t.n = (g / $3) % $4
+            CROSS JOIN LATERAL (SELECT replace(replace(t.body, '__MEMBER__', (1000000000 + g / $3)::text),
+                                               '__VISIT__', (1751500000000 + g::bigint * 60000)::text)::jsonb
+                                         AS payload) AS p
+           RETURNING id)
+         INSERT INTO observation_state (id, status) SELECT id, 'processed' FROM logged`,
         [from, to, PER_PERSON, templates.length],
       );
       process.stderr.write(`  seeded ${to}\n`);

@@ -24,7 +24,7 @@ export interface Count {
 }
 
 /** Tables whose size may be estimated; identifiers only ever come from this list. */
-const ESTIMABLE_TABLES = ['observations', 'person_aliases'] as const;
+const ESTIMABLE_TABLES = ['observation_log', 'person_aliases'] as const;
 export type EstimableTable = (typeof ESTIMABLE_TABLES)[number];
 
 /** Below this many rows (by the planner's statistics) a table is counted exactly. */
@@ -72,8 +72,8 @@ export class SharedCounts {
   profileObservations(): Promise<{ visits: number; scans: number }> {
     this.profile ??= this.db
       .query<{ visits: number; scans: number }>(
-        `SELECT (SELECT count(*) FROM observations WHERE kind = 'visit') AS visits,
-                (SELECT count(*) FROM observations WHERE kind = 'scan') AS scans`,
+        `SELECT (SELECT count(*) FROM observation_log WHERE kind = 'visit') AS visits,
+                (SELECT count(*) FROM observation_log WHERE kind = 'scan') AS scans`,
       )
       .then((result) => result.rows[0]!);
     return this.profile;

@@ -85,7 +85,7 @@ export async function ingestionReport(db: Queryable, options: IngestionOptions):
     ),
     // Newest first along the received_at index: stops at the first Dux-Soup row.
     db.query<{ now: Date; last: Date | null }>(
-      `SELECT now() AS now, (SELECT max(received_at) FROM observations WHERE source = 'duxsoup') AS last`,
+      `SELECT now() AS now, (SELECT max(received_at) FROM observation_log WHERE source = 'duxsoup') AS last`,
     ),
     db.query<{ count: number }>(
       `SELECT count(*) AS count FROM dead_letters WHERE created_at >= now() - $1 * interval '1 hour'`,

@@ -108,16 +108,16 @@ export async function metricsReport(
               (SELECT count(*) FROM merges WHERE rolled_back_at IS NOT NULL) AS merges_rolled_back,
               (SELECT count(*) FROM identity_conflicts) AS identity_conflicts`,
     ),
-    countOrEstimate(db, 'observations'),
+    countOrEstimate(db, 'observation_log'),
     countOrEstimate(db, 'person_aliases'),
     db.query<ThroughputRow>(
-      `SELECT (SELECT count(*) FROM observations WHERE received_at >= now() - interval '1 hour') AS hour_observations,
-              (SELECT count(*) FROM observations WHERE received_at >= now() - interval '1 day') AS day_observations,
+      `SELECT (SELECT count(*) FROM observation_log WHERE received_at >= now() - interval '1 hour') AS hour_observations,
+              (SELECT count(*) FROM observation_log WHERE received_at >= now() - interval '1 day') AS day_observations,
               count(*) FILTER (WHERE kind = 'visit' AND received_at >= now() - interval '1 hour') AS hour_visits,
               count(*) FILTER (WHERE kind = 'visit') AS day_visits,
               count(*) FILTER (WHERE kind = 'scan' AND received_at >= now() - interval '1 hour') AS hour_scans,
               count(*) FILTER (WHERE kind = 'scan') AS day_scans
-         FROM observations
+         FROM observation_log
         WHERE kind IN ('visit', 'scan') AND received_at >= now() - interval '1 day'`,
     ),
     backlogReport(db, options),

@@ -351,7 +351,7 @@ export async function mergeEntities(
     [survivorId, mergedIds],
   );
   await client.query(
-    `UPDATE observations SET ${spec.observationColumn} = $1 WHERE ${spec.observationColumn} = ANY($2::uuid[])`,
+    `UPDATE observation_state SET ${spec.observationColumn} = $1 WHERE ${spec.observationColumn} = ANY($2::uuid[])`,
     [survivorId, mergedIds],
   );
   await client.query(

@@ -30,7 +30,19 @@ export class ObservationWriter {
   }
 }
 
-const COLUMNS = 10;
+/** Each parameter's type, in the order of observationValues: a VALUES list outside an INSERT needs them. */
+const PARAMETER_TYPES = [
+  'text',
+  'text',
+  'text',
+  'text',
+  'timestamptz',
+  'text',
+  'text',
+  'jsonb',
+  'bytea',
+  'text',
+];
 
 /** One INSERT for many observations; rows whose key already existed (or repeats within the batch) are duplicates. */
 export async function appendObservations(
@@ -40,15 +52,22 @@ export async function appendObservations(
   const values: unknown[] = [];
   const tuples = observations.map((observation, row) => {
     values.push(...observationValues(observation));
-    const base = row * COLUMNS;
-    return `(${Array.from({ length: COLUMNS }, (_, column) => `$${base + column + 1}`).join(', ')})`;
+    const base = row * PARAMETER_TYPES.length;
+    return `(${PARAMETER_TYPES.map((type, column) => `$${base + column + 1}::${type}`).join(', ')})`;
   });
   const inserted = await pool.query<{ id: number; event_key: string }>(
-    `INSERT INTO observations
-       (source, kind, event, dux_user_id, event_time, event_key, request_id, payload, raw_body, status)
-     VALUES ${tuples.join(', ')}
-     ON CONFLICT (event_key) DO NOTHING
-     RETURNING id, event_key`,
+    `WITH input (source, kind, event, dux_user_id, event_time, event_key, request_id, payload, raw_body, status)
+            AS (VALUES ${tuples.join(', ')}),
+          logged AS (
+            INSERT INTO observation_log
+              (source, kind, event, dux_user_id, event_time, event_key, request_id, payload, raw_body)
+            SELECT source, kind, event, dux_user_id, event_time, event_key, request_id, payload, raw_body FROM input
+            ON CONFLICT (event_key) DO NOTHING
+            RETURNING id, event_key),
+          stated AS (
+            INSERT INTO observation_state (id, status)
+            SELECT DISTINCT ON (logged.id) logged.id, input.status FROM logged JOIN input USING (event_key))
+     SELECT id, event_key FROM logged`,
     values,
   );
   const created = new Map(inserted.rows.map((row) => [row.event_key, row.id]));
@@ -56,7 +75,7 @@ export async function appendObservations(
   const existing = new Map<string, number>();
   if (missing.length > 0) {
     const found = await pool.query<{ id: number; event_key: string }>(
-      'SELECT id, event_key FROM observations WHERE event_key = ANY($1)',
+      'SELECT id, event_key FROM observation_log WHERE event_key = ANY($1)',
       [missing],
     );
     for (const row of found.rows) existing.set(row.event_key, row.id);

@@ -15,7 +15,7 @@ export interface NewObservation {
   status: Extract<ObservationStatus, 'pending' | 'ignored'>;
 }
 
-/** Parameters in the column order of every observation INSERT. */
+/** Parameters in the column order of every observation INSERT: the log's columns, then the initial status. */
 export function observationValues(observation: NewObservation): unknown[] {
   return [
     observation.source,
@@ -44,11 +44,13 @@ export interface StoredObservation {
 export async function appendObservation(pool: Pool, observation: NewObservation): Promise<StoredObservation> {
   const inserted = await pool.query<{ id: number }>({
     name: 'observations.append',
-    text: `INSERT INTO observations
-             (source, kind, event, dux_user_id, event_time, event_key, request_id, payload, raw_body, status)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-           ON CONFLICT (event_key) DO NOTHING
-           RETURNING id`,
+    text: `WITH logged AS (
+             INSERT INTO observation_log
+               (source, kind, event, dux_user_id, event_time, event_key, request_id, payload, raw_body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (event_key) DO NOTHING
+             RETURNING id)
+           INSERT INTO observation_state (id, status) SELECT id, $10 FROM logged RETURNING id`,
     values: observationValues(observation),
   });
   const row = inserted.rows[0];
@@ -56,7 +58,7 @@ export async function appendObservation(pool: Pool, observation: NewObservation)
 
   const existing = await pool.query<{ id: number }>({
     name: 'observations.by-key',
-    text: 'SELECT id FROM observations WHERE event_key = $1',
+    text: 'SELECT id FROM observation_log WHERE event_key = $1',
     values: [observation.eventKey],
   });
   const original = existing.rows[0];

@@ -281,7 +281,7 @@ export class Phase2Processor implements ObservationProcessor {
       this.pool,
       async (client) => {
         const locked = await client.query<{ status: string }>(
-          'SELECT status FROM observations WHERE id = $1 FOR UPDATE SKIP LOCKED',
+          'SELECT status FROM observation_state WHERE id = $1 FOR UPDATE SKIP LOCKED',
           [row.id],
         );
         const status = locked.rows[0]?.status;
@@ -295,7 +295,7 @@ export class Phase2Processor implements ObservationProcessor {
           personAliases,
         );
         await client.query(
-          `UPDATE observations
+          `UPDATE observation_state
             SET person_id = $2, company_id = $3, location_id = $4, status = 'processed', status_reason = NULL,
                 processed_at = now()
           WHERE id = $1`,
@@ -343,7 +343,7 @@ export class Phase2Processor implements ObservationProcessor {
   private async skip(observationId: number): Promise<Phase2Result> {
     const reason = 'no usable identifier (no member id, Sales Navigator id, profile URL or email)';
     await this.pool.query(
-      `UPDATE observations SET status = 'skipped', status_reason = $2, processed_at = now()
+      `UPDATE observation_state SET status = 'skipped', status_reason = $2, processed_at = now()
         WHERE id = $1 AND status IN ('pending', 'dead')`,
       [observationId, reason],
     );

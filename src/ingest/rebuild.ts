@@ -12,13 +12,18 @@ export async function resetDerivedState(pool: Pool): Promise<void> {
     await client.query(
       `TRUNCATE person_aliases, company_aliases, location_aliases, merges, identity_conflicts, dead_letters, entity_refresh CASCADE`,
     );
-    // Rows already in that state are left alone: rewriting them would only cost a new version of each.
-    await client.query(`UPDATE observations
-                           SET status = 'pending', status_reason = NULL, person_id = NULL, company_id = NULL,
-                               location_id = NULL, processed_at = NULL
-                         WHERE status <> 'ignored'
-                           AND NOT (status = 'pending' AND status_reason IS NULL AND person_id IS NULL
-                                    AND company_id IS NULL AND location_id IS NULL AND processed_at IS NULL)`);
+    // Every observation is pending again, except the ignored ones. Written afresh rather than updated: a
+    // rebuild then finds one live version of each row, not two.
+    await client.query(
+      `CREATE TEMP TABLE ignored_observations ON COMMIT DROP AS
+         SELECT * FROM observation_state WHERE status = 'ignored'`,
+    );
+    await client.query('TRUNCATE observation_state');
+    await client.query(`INSERT INTO observation_state
+                             (id, status, status_reason, person_id, company_id, location_id, processed_at)
+                        SELECT l.id, COALESCE(i.status, 'pending'), i.status_reason, i.person_id, i.company_id,
+                               i.location_id, i.processed_at
+                          FROM observation_log l LEFT JOIN ignored_observations i ON i.id = l.id`);
     await client.query('TRUNCATE persons, companies, locations CASCADE');
     await client.query('COMMIT');
   } catch (error) {

@@ -139,7 +139,7 @@ export async function recordDeadLetter(
        INSERT INTO dead_letter_attempts (dead_letter_id, attempt, outcome, permanent, error)
        SELECT id, attempts, 'failed', permanent, error FROM letter
      ), observation AS (
-       UPDATE observations SET status = 'dead', status_reason = $7 WHERE id = $1
+       UPDATE observation_state SET status = 'dead', status_reason = $7 WHERE id = $1
      )
      SELECT * FROM letter`,
     [

@@ -204,7 +204,7 @@ export async function replayObservation(
   if (previousStatus === 'ignored') return { kind: 'not_replayable', status: previousStatus };
   if (previousStatus === 'skipped') {
     await pool.query(
-      `UPDATE observations SET status = 'pending', status_reason = NULL WHERE id = $1 AND status = 'skipped'`,
+      `UPDATE observation_state SET status = 'pending', status_reason = NULL WHERE id = $1 AND status = 'skipped'`,
       [observationId],
     );
   }

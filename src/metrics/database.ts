@@ -42,7 +42,7 @@ export const FIGURE_QUERIES = {
   // Observations are never deleted, so the higher of the two is the fresher: the live-row count follows every
   // insert but restarts from zero after a crash or pg_stat_reset(), reltuples survives both but lags.
   observations_estimated: `SELECT greatest(reltuples::float8, pg_stat_get_live_tuples(oid)::float8) AS estimate
-                             FROM pg_class WHERE oid = to_regclass('observations')`,
+                             FROM pg_class WHERE oid = to_regclass('observation_log')`,
   // One count per partial index (resolved letters accumulate and are never read here).
   dead_letters: `SELECT (SELECT count(*) FROM dead_letters WHERE status = 'pending')::float8 AS pending,
                         (SELECT count(*) FROM dead_letters

@@ -414,10 +414,10 @@ export class BatchResolver {
     add(insertAliases('person_aliases', 'person_id', this.newPersonAliases));
     if (this.links.length > 0) {
       add({
-        text: `UPDATE observations o
+        text: `UPDATE observation_state o
                   SET person_id = l."personId", company_id = l."companyId", location_id = l."locationId",
                       status = 'processed', status_reason = NULL, processed_at = now()
-                 FROM json_to_recordset($1::json)
+                 FROM jsonb_to_recordset($1::jsonb)
                         AS l("observationId" bigint, "personId" uuid, "companyId" uuid, "locationId" uuid)
                 WHERE o.id = l."observationId"`,
         values: [JSON.stringify(this.links)],
@@ -425,7 +425,7 @@ export class BatchResolver {
     }
     if (this.skipped.length > 0) {
       add({
-        text: `UPDATE observations SET status = 'skipped', status_reason = $2, processed_at = now()
+        text: `UPDATE observation_state SET status = 'skipped', status_reason = $2, processed_at = now()
                 WHERE id = ANY($1::bigint[])`,
         values: [this.skipped, SKIP_REASON],
       });
@@ -477,7 +477,7 @@ function insertAliases(
   return {
     text: `INSERT INTO ${table} (kind, value, ${column}, display, first_observation_id)
            SELECT kind, value, owner, display, "observationId"
-             FROM json_to_recordset($1::json)
+             FROM jsonb_to_recordset($1::jsonb)
                     AS a(kind text, value text, owner uuid, display text, "observationId" bigint)`,
     values: [
       JSON.stringify(
@@ -518,7 +518,7 @@ function upsertPersons(persons: readonly PersonState[]): Statement | null {
                           last_observed_at, full_name, current_title, current_company, current_company_id,
                           location_id)
      SELECT id, anchor, snapshot, count, first, last, full_name, title, company, company_id, location_id
-       FROM json_to_recordset($1::json) AS r(id uuid, anchor bigint, snapshot jsonb, count int, first timestamptz,
+       FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, anchor bigint, snapshot jsonb, count int, first timestamptz,
                                              last timestamptz, full_name text, title text, company text,
                                              company_id uuid, location_id uuid)
      ON CONFLICT (id) DO UPDATE

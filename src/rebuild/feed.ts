@@ -74,8 +74,11 @@ export class ObservationFeed {
   private async readAhead(): Promise<void> {
     while (!this.exhausted && this.ready.length < 2 * this.batchSize) {
       const { rows } = await this.pool.query<LogRow>(
-        `SELECT id, source, kind, payload, COALESCE(event_time, received_at) AS observed_at
-           FROM observations WHERE id > $1 AND status <> 'ignored' ORDER BY id LIMIT $2`,
+        // Both ids bounded: PostgreSQL carries equalities across a join, not ranges, and a merge join would
+        // otherwise read the state from its first row for every batch.
+        `SELECT o.id, o.source, o.kind, o.payload, COALESCE(o.event_time, o.received_at) AS observed_at
+           FROM observation_log o JOIN observation_state s ON s.id = o.id
+          WHERE o.id > $1 AND s.id > $1 AND s.status <> 'ignored' ORDER BY o.id LIMIT $2`,
         [this.lastRead, this.batchSize],
       );
       const end = rows.length < this.batchSize;

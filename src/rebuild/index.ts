@@ -48,7 +48,7 @@ export async function rebuildFromLog(pool: Pool, options: RebuildOptions): Promi
   let indexesRebuilt: number;
   let checkpoint = run.lastObservationId;
   const remaining = await pool.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM observations WHERE id > $1 AND status <> 'ignored'`,
+    `SELECT count(*)::int AS n FROM observation_state WHERE id > $1 AND status <> 'ignored'`,
     [checkpoint],
   );
   const total = remaining.rows[0]!.n;

@@ -7,17 +7,17 @@ import { withTransaction } from '../db/pool';
  * tombstones through persons.merged_into, reads a person's (stable) aliases by person_id, and refolds an entity
  * from the observations linked to it. Every other non-unique index of these tables serves readers (or the sweeper,
  * which does not run beside a rebuild) only; maintaining them row by row cost the rebuild more than building them
- * once at the end: the GIN trigram and full-text indexes of persons above all, and for observations, whose every
- * row the rebuild writes twice (reset, then linked), the indexes by time, kind and status.
+ * once at the end: the GIN trigram and full-text indexes of persons above all, and the observations' state's
+ * indexes by status, whose every row the rebuild writes twice (reset, then linked).
  */
-const DEFERRABLE_TABLES = ['persons', 'person_aliases', 'observations'];
+const DEFERRABLE_TABLES = ['persons', 'person_aliases', 'observation_state'];
 const NEEDED_WHILE_REBUILDING = [
   'persons_merged_into_idx',
   'person_aliases_person_idx',
   'person_aliases_stable_idx',
-  'observations_person_idx',
-  'observations_company_idx',
-  'observations_location_idx',
+  'observation_state_person_idx',
+  'observation_state_company_idx',
+  'observation_state_location_idx',
 ];
 
 /** Drops the deferrable indexes, recording each definition in the same transaction. Returns how many. */

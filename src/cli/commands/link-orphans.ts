@@ -77,8 +77,9 @@ export async function linkOrphans(
       break;
     }
     const { rows } = await pool.query<Candidate>(
-      `SELECT id, source, kind, payload, status FROM observations
-        WHERE status IN ('skipped', 'dead') AND id > $1 ORDER BY id LIMIT $2`,
+      `SELECT o.id, o.source, o.kind, o.payload, s.status
+         FROM observation_state s JOIN observation_log o ON o.id = s.id
+        WHERE s.status IN ('skipped', 'dead') AND s.id > $1 AND o.id > $1 ORDER BY s.id LIMIT $2`,
       [after, Math.min(BATCH, (options.limit ?? Infinity) - examined)],
     );
     if (rows.length === 0) break;

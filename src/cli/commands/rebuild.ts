@@ -44,7 +44,7 @@ Dux-Soup campaigns meanwhile.`,
       databaseAction<CliOptions>('rebuild', async (context, options): Promise<CommandResult> => {
         const { pool, config } = context;
         const counts = await pool.query<{ observations: number; persons: number; unfinished: number }>(
-          `SELECT (SELECT count(*)::int FROM observations WHERE status <> 'ignored') AS observations,
+          `SELECT (SELECT count(*)::int FROM observation_state WHERE status <> 'ignored') AS observations,
                   (SELECT count(*)::int FROM persons WHERE merged_into IS NULL) AS persons,
                   (SELECT count(*)::int FROM rebuild_runs WHERE status <> 'completed') AS unfinished`,
         );

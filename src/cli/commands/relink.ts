@@ -193,7 +193,7 @@ async function rerun(
   summary: RelinkSummary,
 ): Promise<void> {
   const reopened = await pool.query<{ company_id: string | null; location_id: string | null }>(
-    `UPDATE observations SET status = 'pending', status_reason = NULL
+    `UPDATE observation_state SET status = 'pending', status_reason = NULL
       WHERE id = $1 AND status = 'processed' AND person_id = $2
       RETURNING company_id, location_id`,
     [row.id, row.person_id],

@@ -269,7 +269,7 @@ export async function rollbackMerge(
 
   for (const image of merged) {
     await client.query(
-      'UPDATE observations SET person_id = $1 WHERE id = ANY($2::bigint[]) AND person_id = $3',
+      'UPDATE observation_state SET person_id = $1 WHERE id = ANY($2::bigint[]) AND person_id = $3',
       [image.entity.id, image.observationIds, merge.survivorId],
     );
   }

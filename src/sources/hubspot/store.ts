@@ -91,11 +91,11 @@ function pageSql(definition: ObjectDefinition): string {
     .join(', ');
   const observed =
     definition.type === 'contacts'
-      ? `INSERT INTO observations (source, kind, event, event_time, event_key, payload, status)
+      ? `INSERT INTO observation_log (source, kind, event, event_time, event_key, payload)
          SELECT 'hubspot', 'contact', 'update', r.updated_at,
                 'hubspot:contact:' || r.hubspot_id || ':'
                   || to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                jsonb_build_object('hubspot', r.raw, 'pushed', COALESCE(pushed.values, '{}'::jsonb)), 'pending'
+                jsonb_build_object('hubspot', r.raw, 'pushed', COALESCE(pushed.values, '{}'::jsonb))
            FROM rows r
            LEFT JOIN LATERAL (
              SELECT jsonb_object_agg(latest.property, latest.value) AS values
@@ -128,6 +128,7 @@ function pageSql(definition: ObjectDefinition): string {
               AND (excluded.archived_at IS NULL OR excluded.archived_at >= t.updated_at))
       RETURNING (xmax = 0) AS inserted),
     observed AS (${observed}),
+    observed_state AS (INSERT INTO observation_state (id) SELECT id FROM observed),
     unlinked AS (DELETE FROM hubspot_associations a USING rows r WHERE r.archived AND ${unlinked}),
     checkpoint AS (
       INSERT INTO hubspot_sync_checkpoints (job, phase, last_modified, last_id, list_after, updated_at)

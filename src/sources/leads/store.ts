@@ -119,7 +119,7 @@ export type NormaliseOutcome =
  * nothing; the winner's row is invisible to this statement's snapshot, hence the second statement.
  */
 const INSERT_LEAD = `
-  WITH next_observation AS (SELECT nextval(pg_get_serial_sequence('observations', 'id')) AS id),
+  WITH next_observation AS (SELECT nextval(pg_get_serial_sequence('observation_log', 'id')) AS id),
   lead AS (
     INSERT INTO leads (id, request_id, observation_id, created_at, dedup_key, idempotency_key, x_request_id,
                        body_sha256, click_id, country, creo, description, domain, email, first_name, ip, lang,
@@ -130,10 +130,11 @@ const INSERT_LEAD = `
     ON CONFLICT (dedup_key) DO NOTHING
     RETURNING id, observation_id),
   observation AS (
-    INSERT INTO observations (id, source, kind, event, dux_user_id, event_time, event_key, request_id, payload,
-                              raw_body, status)
-    SELECT lead.observation_id, 'lead', 'lead', 'create', NULL, $3, 'lead:' || lead.id, $23, $24, NULL, 'pending'
+    INSERT INTO observation_log (id, source, kind, event, dux_user_id, event_time, event_key, request_id, payload,
+                                 raw_body)
+    SELECT lead.observation_id, 'lead', 'lead', 'create', NULL, $3, 'lead:' || lead.id, $23, $24, NULL
       FROM lead),
+  observation_state AS (INSERT INTO observation_state (id) SELECT observation_id FROM lead),
   request AS (
     UPDATE lead_requests r
        SET state = 'accepted', lead_id = lead.id, body_sha256 = $7, reason = NULL, detail = NULL,
