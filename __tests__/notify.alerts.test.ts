@@ -112,7 +112,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   await db.pool.query(
-    'TRUNCATE alerts, alert_notifications, dead_letters, observation_log RESTART IDENTITY CASCADE',
+    'TRUNCATE alerts, alert_notifications, dead_letters, observation_log, observation_state RESTART IDENTITY CASCADE',
   );
   await addObservations(1, 'processed'); // a webhook just arrived: freshness is fine
   smtp.received.length = 0;
@@ -333,7 +333,7 @@ describe('a critical alert', () => {
   });
 
   it('also comes from a webhook silence of ALERT_FRESHNESS_HOURS x ALERT_FRESHNESS_CRITICAL_FACTOR', async () => {
-    await db.pool.query('TRUNCATE observation_log CASCADE');
+    await db.pool.query('TRUNCATE observation_log, observation_state CASCADE');
     await addObservations(1, 'processed', { minutesAgo: 6 * 60 - 1 });
     await addObservations(1, 'processed', { minutesAgo: 1, source: 'csv' }); // an import is not a webhook
     expect((await check()).alerts).toEqual([]);

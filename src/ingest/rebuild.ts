@@ -24,6 +24,8 @@ export async function resetDerivedState(pool: Pool): Promise<void> {
                         SELECT l.id, COALESCE(i.status, 'pending'), i.status_reason, i.person_id, i.company_id,
                                i.location_id, i.processed_at
                           FROM observation_log l LEFT JOIN ignored_observations i ON i.id = l.id`);
+    // TRUNCATE left the planner believing the table empty: the rebuild's reads would be planned for no rows.
+    await client.query('ANALYZE observation_state');
     await client.query('TRUNCATE persons, companies, locations CASCADE');
     await client.query('COMMIT');
   } catch (error) {

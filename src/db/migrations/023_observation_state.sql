@@ -14,8 +14,10 @@ ALTER TABLE observations RENAME TO observation_log;
 DROP TRIGGER observations_moved_invalidate_changes ON observation_log;
 
 -- id is the observation's id: the same name as in the view, so a statement moves from one to the other unchanged.
+-- No foreign key to the log: its check would read and lock (writing to) the log row named by every state row
+-- inserted, the rebuild's million included. Both rows are written by one statement and deleted together.
 CREATE TABLE observation_state (
-  id            bigint      PRIMARY KEY REFERENCES observation_log (id) ON DELETE CASCADE,
+  id            bigint      PRIMARY KEY,
   status        text        NOT NULL DEFAULT 'pending',
   status_reason text,
   person_id     uuid,
@@ -92,7 +94,8 @@ BEGIN
     END IF;
     RETURN NEW;
   ELSE
-    DELETE FROM observation_log WHERE id = OLD.id; -- its state goes with it
+    DELETE FROM observation_state WHERE id = OLD.id;
+    DELETE FROM observation_log WHERE id = OLD.id;
     RETURN OLD;
   END IF;
 END;
