@@ -374,7 +374,7 @@ async function main(): Promise<void> {
     }
     const sizes = await pool.query<{ name: string; rows: number; mb: number }>(
       `SELECT relname AS name, reltuples::bigint AS rows, round(pg_total_relation_size(oid) / 1048576.0) AS mb
-         FROM pg_class WHERE relname IN ('persons', 'observations', 'person_aliases', 'companies', 'locations')
+         FROM pg_class WHERE relname IN ('persons', 'observation_log', 'observation_state', 'person_aliases', 'companies', 'locations')
         ORDER BY relname`,
     );
     report.tables = Object.fromEntries(

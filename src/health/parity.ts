@@ -104,7 +104,7 @@ export async function parityReport(
          SELECT p.id, p.observations_count <> linked.count AS mismatch
            FROM touched t
            JOIN persons p ON p.id = t.person_id AND p.merged_into IS NULL
-          CROSS JOIN LATERAL (SELECT count(*) FROM observations o WHERE o.person_id = p.id) AS linked)
+          CROSS JOIN LATERAL (SELECT count(*) FROM observation_state o WHERE o.person_id = p.id) AS linked)
        SELECT count(*) AS persons_checked,
               count(*) FILTER (WHERE mismatch) AS count_mismatches,
               (array_agg(id ORDER BY id) FILTER (WHERE mismatch))[1:$2] AS mismatched

@@ -329,7 +329,7 @@ export async function mergeEntities(
               'aliases', COALESCE((SELECT jsonb_agg(to_jsonb(a) ORDER BY a.kind, a.value)
                                      FROM ${spec.aliasTable} a WHERE a.${spec.aliasColumn} = e.id), '[]'::jsonb),
               'observationIds', COALESCE((SELECT jsonb_agg(o.id ORDER BY o.id)
-                                            FROM observations o WHERE o.${spec.observationColumn} = e.id), '[]'::jsonb)
+                                            FROM observation_state o WHERE o.${spec.observationColumn} = e.id), '[]'::jsonb)
             ) AS image
        FROM ${spec.table} e WHERE e.id = ANY($1::uuid[]) ORDER BY e.id`,
     [involved],

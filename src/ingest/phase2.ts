@@ -411,7 +411,7 @@ export class Phase2Processor implements ObservationProcessor {
   /** People whose current company was merged away point at the survivor after a refold. */
   private async refoldPeopleOfCompanies(client: PoolClient, companyIds: string[]): Promise<void> {
     const { rows } = await client.query<{ id: string }>(
-      `SELECT DISTINCT person_id AS id FROM observations
+      `SELECT DISTINCT person_id AS id FROM observation_state
         WHERE company_id = ANY($1::uuid[]) AND person_id IS NOT NULL ORDER BY 1`,
       [companyIds],
     );

@@ -196,9 +196,10 @@ export async function replayObservation(
   phase2: Phase2Runner,
   observationId: number,
 ): Promise<ObservationReplay> {
-  const { rows } = await pool.query<{ status: string }>('SELECT status FROM observations WHERE id = $1', [
-    observationId,
-  ]);
+  const { rows } = await pool.query<{ status: string }>(
+    'SELECT status FROM observation_state WHERE id = $1',
+    [observationId],
+  );
   const previousStatus = rows[0]?.status;
   if (previousStatus === undefined) return { kind: 'not_found' };
   if (previousStatus === 'ignored') return { kind: 'not_replayable', status: previousStatus };

@@ -231,7 +231,7 @@ async function storeAndProcess(
   if (options.dryRun) {
     const keys = batch.map((row) => row.observation.eventKey);
     const existing = await pool.query<{ event_key: string }>(
-      'SELECT event_key FROM observations WHERE event_key = ANY($1::text[])',
+      'SELECT event_key FROM observation_log WHERE event_key = ANY($1::text[])',
       [keys],
     );
     const stored = new Set(existing.rows.map((row) => row.event_key));
@@ -256,7 +256,7 @@ async function storeAndProcess(
       ? []
       : (
           await pool.query<{ id: number }>(
-            `SELECT id FROM observations WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
+            `SELECT id FROM observation_state WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
             [repeats],
           )
         ).rows.map((row) => row.id),

@@ -66,7 +66,7 @@ export async function linkOrphans(
     interrupted: false,
   };
   const total = await pool.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM observations WHERE status IN ('skipped', 'dead')`,
+    `SELECT count(*)::int AS n FROM observation_state WHERE status IN ('skipped', 'dead')`,
   );
   progress.start(Math.min(total.rows[0]!.n, options.limit ?? Infinity), 'orphaned observations');
   let after = 0;

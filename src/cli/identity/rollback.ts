@@ -177,9 +177,9 @@ export async function planRollback(db: Queryable, merge: MergeRecord): Promise<R
 
   const imageObservations = [...merged, survivorImage].flatMap((image) => image.observationIds);
   const observationCheck = await db.query<{ moved: number; extra: number }>(
-    `SELECT (SELECT count(*)::int FROM unnest($1::bigint[]) AS i(id) LEFT JOIN observations o ON o.id = i.id
+    `SELECT (SELECT count(*)::int FROM unnest($1::bigint[]) AS i(id) LEFT JOIN observation_state o ON o.id = i.id
               WHERE o.person_id IS DISTINCT FROM $2::uuid) AS moved,
-            (SELECT count(*)::int FROM observations WHERE person_id = $2::uuid AND id <> ALL($1::bigint[])) AS extra`,
+            (SELECT count(*)::int FROM observation_state WHERE person_id = $2::uuid AND id <> ALL($1::bigint[])) AS extra`,
     [imageObservations, merge.survivorId],
   );
   const { moved, extra } = observationCheck.rows[0]!;
@@ -300,7 +300,7 @@ export async function rollbackMerge(
     // Its anchor is the lowest observation of its cluster, which no longer includes the merged persons.
     await client.query(
       `UPDATE persons
-          SET anchor_observation_id = LEAST($2::bigint, (SELECT min(id) FROM observations WHERE person_id = $1))
+          SET anchor_observation_id = LEAST($2::bigint, (SELECT min(id) FROM observation_state WHERE person_id = $1))
         WHERE id = $1`,
       [merge.survivorId, survivorImage.entity.anchor_observation_id],
     );
