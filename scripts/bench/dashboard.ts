@@ -52,10 +52,10 @@ const LOG_COLUMNS = new Set([
   'raw_body',
 ]);
 
-/** Observations from a SELECT (log and state columns together, id included), written to both tables at once. */
+/** Observations from a SELECT (log and state columns together, id and kind included), written to both tables at once. */
 function insertObservations(columns: string[], select: string): string {
   const log = columns.filter((column) => LOG_COLUMNS.has(column)).join(', ');
-  const state = ['id', ...columns.filter((column) => !LOG_COLUMNS.has(column))].join(', ');
+  const state = ['id', 'kind', ...columns.filter((column) => !LOG_COLUMNS.has(column))].join(', ');
   return `WITH seed (${columns.join(', ')}) AS (${select}),
           logged AS (INSERT INTO observation_log (${log}) SELECT ${log} FROM seed)
           INSERT INTO observation_state (${state}) SELECT ${state} FROM seed`;

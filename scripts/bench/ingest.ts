@@ -245,8 +245,8 @@ function ceilingLoad(
   pool.on('error', () => undefined);
   const insertObservation = `WITH logged AS (
        INSERT INTO observation_log (source, kind, event, dux_user_id, event_time, event_key, request_id, payload)
-       VALUES ('duxsoup', 'visit', 'create', 'bench', $1, $2, $3, $4) ON CONFLICT (event_key) DO NOTHING RETURNING id)
-     INSERT INTO observation_state (id, status) SELECT id, 'pending' FROM logged RETURNING id`;
+       VALUES ('duxsoup', 'visit', 'create', 'bench', $1, $2, $3, $4) ON CONFLICT (event_key) DO NOTHING RETURNING id, kind)
+     INSERT INTO observation_state (id, kind, status) SELECT id, kind, 'pending' FROM logged RETURNING id`;
   const work = async (seed: number) => {
     const body = bodyFor(40_000_000 + seed);
     const params = [

@@ -132,8 +132,8 @@ async function seed(url: string): Promise<void> {
             CROSS JOIN LATERAL (SELECT replace(replace(t.body, '__MEMBER__', (1000000000 + g / $3)::text),
                                                '__VISIT__', (1751500000000 + g::bigint * 60000)::text)::jsonb
                                          AS payload) AS p
-           RETURNING id)
-         INSERT INTO observation_state (id, status) SELECT id, 'processed' FROM logged`,
+           RETURNING id, kind)
+         INSERT INTO observation_state (id, kind, status) SELECT id, kind, 'processed' FROM logged`,
         [from, to, PER_PERSON, templates.length],
       );
       process.stderr.write(`  seeded ${to}\n`);

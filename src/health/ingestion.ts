@@ -76,11 +76,15 @@ interface WindowRow {
 export async function ingestionReport(db: Queryable, options: IngestionOptions): Promise<IngestionReport> {
   const [window, latest, deadLetters] = await Promise.all([
     db.query<WindowRow>(
-      `SELECT source, status, count(*) AS count,
-              count(*) FILTER (WHERE status = 'pending' AND received_at < now() - $2 * interval '1 minute') AS stuck
-         FROM observations
-        WHERE received_at >= now() - $1 * interval '1 hour'
-        GROUP BY source, status`,
+      // The window along the log's received_at index, then one probe of each row's state: LIMIT keeps the
+      // planner from joining the whole state table (or starting parallel workers) for a window of a few thousand.
+      `SELECT o.source, s.status, count(*) AS count,
+              count(*) FILTER (WHERE s.status = 'pending' AND o.received_at < now() - $2 * interval '1 minute')
+                AS stuck
+         FROM observation_log o
+        CROSS JOIN LATERAL (SELECT status FROM observation_state WHERE id = o.id LIMIT 1) AS s
+        WHERE o.received_at >= now() - $1 * interval '1 hour'
+        GROUP BY o.source, s.status`,
       [options.windowHours, options.stuckPendingMinutes],
     ),
     // Newest first along the received_at index: stops at the first Dux-Soup row.

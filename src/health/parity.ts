@@ -91,15 +91,19 @@ export async function parityReport(
               count(*) FILTER (WHERE o.status = 'processed' AND o.person_id IS NULL) AS processed_without_person,
               count(*) FILTER (WHERE o.person_id IS NOT NULL AND p.id IS NULL) AS linked_to_missing_person,
               count(*) FILTER (WHERE p.merged_into IS NOT NULL) AS linked_to_merged_person
-         FROM observations o
+         FROM observation_log l
+        -- One probe of each row's state (LIMIT: never a join of the whole state table), as in ingestionReport.
+        CROSS JOIN LATERAL (SELECT status, person_id FROM observation_state WHERE id = l.id LIMIT 1) AS o
          LEFT JOIN persons p ON p.id = o.person_id
-        WHERE o.received_at >= now() - $1 * interval '1 hour' AND o.kind IN ('visit', 'scan')`,
+        WHERE l.received_at >= now() - $1 * interval '1 hour' AND l.kind IN ('visit', 'scan')`,
       [windowHours],
     ),
     db.query<PersonsRow>(
       `WITH touched AS (
-         SELECT DISTINCT person_id FROM observations
-          WHERE received_at >= now() - $1 * interval '1 hour' AND person_id IS NOT NULL),
+         SELECT DISTINCT s.person_id
+           FROM observation_log l
+          CROSS JOIN LATERAL (SELECT person_id FROM observation_state WHERE id = l.id LIMIT 1) AS s
+          WHERE l.received_at >= now() - $1 * interval '1 hour' AND s.person_id IS NOT NULL),
        checked AS (
          SELECT p.id, p.observations_count <> linked.count AS mismatch
            FROM touched t
@@ -151,10 +155,10 @@ export async function parityReport(
 /** Visits and scans that did not end linked to a person, all time: partial indexes of those states only. */
 export async function unfinishedProfileObservations(db: Queryable): Promise<UnfinishedRow> {
   const { rows } = await db.query<UnfinishedRow>(
-    `SELECT (SELECT count(*) FROM observations WHERE status = 'skipped' AND kind IN ('visit', 'scan')) AS skipped,
+    `SELECT (SELECT count(*) FROM observation_state WHERE status = 'skipped' AND kind IN ('visit', 'scan')) AS skipped,
             count(*) FILTER (WHERE status = 'pending') AS pending,
             count(*) FILTER (WHERE status = 'dead') AS dead
-       FROM observations
+       FROM observation_state
       WHERE status IN ('pending', 'dead') AND kind IN ('visit', 'scan')`,
   );
   return rows[0]!;

@@ -65,8 +65,8 @@ export async function appendObservations(
             ON CONFLICT (event_key) DO NOTHING
             RETURNING id, event_key),
           stated AS (
-            INSERT INTO observation_state (id, status)
-            SELECT DISTINCT ON (logged.id) logged.id, input.status FROM logged JOIN input USING (event_key))
+            INSERT INTO observation_state (id, kind, status)
+            SELECT DISTINCT ON (logged.id) logged.id, input.kind, input.status FROM logged JOIN input USING (event_key))
      SELECT id, event_key FROM logged`,
     values,
   );

@@ -49,8 +49,8 @@ export async function appendObservation(pool: Pool, observation: NewObservation)
                (source, kind, event, dux_user_id, event_time, event_key, request_id, payload, raw_body)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (event_key) DO NOTHING
-             RETURNING id)
-           INSERT INTO observation_state (id, status) SELECT id, $10 FROM logged RETURNING id`,
+             RETURNING id, kind)
+           INSERT INTO observation_state (id, kind, status) SELECT id, kind, $10 FROM logged RETURNING id`,
     values: observationValues(observation),
   });
   const row = inserted.rows[0];

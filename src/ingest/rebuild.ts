@@ -20,9 +20,9 @@ export async function resetDerivedState(pool: Pool): Promise<void> {
     );
     await client.query('TRUNCATE observation_state');
     await client.query(`INSERT INTO observation_state
-                             (id, status, status_reason, person_id, company_id, location_id, processed_at)
-                        SELECT l.id, COALESCE(i.status, 'pending'), i.status_reason, i.person_id, i.company_id,
-                               i.location_id, i.processed_at
+                             (id, kind, status, status_reason, person_id, company_id, location_id, processed_at)
+                        SELECT l.id, l.kind, COALESCE(i.status, 'pending'), i.status_reason, i.person_id,
+                               i.company_id, i.location_id, i.processed_at
                           FROM observation_log l LEFT JOIN ignored_observations i ON i.id = l.id`);
     // TRUNCATE left the planner believing the table empty: the rebuild's reads would be planned for no rows.
     await client.query('ANALYZE observation_state');

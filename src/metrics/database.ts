@@ -37,7 +37,7 @@ async function boundedQuery<T extends object>(pool: Pool, sql: string): Promise<
 export const FIGURE_QUERIES = {
   // Only the unfinished statuses: their partial index keeps this proportional to the backlog, not the table.
   observations: `SELECT kind, status, count(*)::float8 AS n
-                   FROM observations WHERE status IN ('pending', 'dead')
+                   FROM observation_state WHERE status IN ('pending', 'dead')
                   GROUP BY kind, status`,
   // Observations are never deleted, so the higher of the two is the fresher: the live-row count follows every
   // insert but restarts from zero after a crash or pg_stat_reset(), reltuples survives both but lags.

@@ -106,8 +106,8 @@ function pageSql(definition: ObjectDefinition): string {
             AND NOT EXISTS (SELECT 1 FROM incoming i WHERE i.merged_id = r.hubspot_id)
             AND NOT EXISTS (SELECT 1 FROM hubspot_contact_merges m WHERE m.merged_id = r.hubspot_id)
          ON CONFLICT (event_key) DO NOTHING
-         RETURNING id, payload`
-      : `SELECT NULL::bigint AS id, NULL::jsonb AS payload WHERE false`;
+         RETURNING id, kind, payload`
+      : `SELECT NULL::bigint AS id, NULL::text AS kind, NULL::jsonb AS payload WHERE false`;
   const merges = definition.type === 'contacts' ? MERGE_CTES : '';
   const mergeCount =
     definition.type === 'contacts'
@@ -128,7 +128,7 @@ function pageSql(definition: ObjectDefinition): string {
               AND (excluded.archived_at IS NULL OR excluded.archived_at >= t.updated_at))
       RETURNING (xmax = 0) AS inserted),
     observed AS (${observed}),
-    observed_state AS (INSERT INTO observation_state (id) SELECT id FROM observed),
+    observed_state AS (INSERT INTO observation_state (id, kind) SELECT id, kind FROM observed),
     unlinked AS (DELETE FROM hubspot_associations a USING rows r WHERE r.archived AND ${unlinked}),
     checkpoint AS (
       INSERT INTO hubspot_sync_checkpoints (job, phase, last_modified, last_id, list_after, updated_at)

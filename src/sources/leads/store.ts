@@ -134,7 +134,7 @@ const INSERT_LEAD = `
                                  raw_body)
     SELECT lead.observation_id, 'lead', 'lead', 'create', NULL, $3, 'lead:' || lead.id, $23, $24, NULL
       FROM lead),
-  observation_state AS (INSERT INTO observation_state (id) SELECT observation_id FROM lead),
+  observation_state AS (INSERT INTO observation_state (id, kind) SELECT observation_id, 'lead' FROM lead),
   request AS (
     UPDATE lead_requests r
        SET state = 'accepted', lead_id = lead.id, body_sha256 = $7, reason = NULL, detail = NULL,
