@@ -1,11 +1,8 @@
 import request from 'supertest';
-import { loadConfig } from '../src/config';
 import { appendObservations } from '../src/ingest/observation-writer';
 import type { NewObservation } from '../src/ingest/observations';
-import { phase2FromConfig } from '../src/ingest/phase2';
-import { createLogger } from '../src/logger';
 import { rebuildFromLog } from '../src/rebuild';
-import { buildTestApp, testFoldSettings } from './helpers/app';
+import { buildTestApp, sendFixtures, testRebuildOptions } from './helpers/app';
 import type { TestDatabase } from './helpers/database';
 import { createTestDatabase } from './helpers/database';
 import { distinctVisit, loadFixtures } from './helpers/fixtures';
@@ -16,9 +13,7 @@ let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
   const { app } = buildTestApp(db, {}, { phase2: true });
-  for (const fixture of loadFixtures()) {
-    await request(app).post('/api/webhook').set('content-type', 'application/json').send(fixture.payload);
-  }
+  await sendFixtures(app);
   // A repeat: stored once.
   await request(app)
     .post('/api/webhook')
@@ -113,13 +108,7 @@ describe('the observation log and its state', () => {
       `SELECT id FROM observation_state WHERE status = 'ignored' ORDER BY id`,
     );
     expect(ignoredBefore.rows.length).toBeGreaterThan(1);
-    const config = loadConfig({ LOG_LEVEL: 'silent' });
-    const summary = await rebuildFromLog(db.pool, {
-      namespace: config.CANONICAL_ID_NAMESPACE,
-      settings: testFoldSettings(),
-      processor: phase2FromConfig(db.pool, config, createLogger(config)),
-      batchSize: 5,
-    });
+    const summary = await rebuildFromLog(db.pool, testRebuildOptions(db, 5));
     expect(summary.observations).toBe(before.rows.length - ignoredBefore.rows.length);
 
     const after = await db.pool.query('SELECT id, xmin::text AS version FROM observation_log ORDER BY id');

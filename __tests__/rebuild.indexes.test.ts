@@ -1,22 +1,14 @@
-import request from 'supertest';
-import { loadConfig } from '../src/config';
-import { phase2FromConfig } from '../src/ingest/phase2';
-import { createLogger } from '../src/logger';
 import { rebuildFromLog } from '../src/rebuild';
-import { buildTestApp, testFoldSettings } from './helpers/app';
+import { buildTestApp, sendFixtures, testRebuildOptions } from './helpers/app';
 import type { TestDatabase } from './helpers/database';
 import { createTestDatabase } from './helpers/database';
-import { loadFixtures } from './helpers/fixtures';
 
 jest.setTimeout(120_000);
 
 let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
-  const { app } = buildTestApp(db, {}, { phase2: true });
-  for (const fixture of loadFixtures()) {
-    await request(app).post('/api/webhook').set('content-type', 'application/json').send(fixture.payload);
-  }
+  await sendFixtures(buildTestApp(db, {}, { phase2: true }).app);
 });
 afterAll(() => db.drop());
 
@@ -38,13 +30,7 @@ describe('rebuild and the read-only indexes', () => {
   it('drops them while writing, keeps their definitions through an interruption, and builds them at the end', async () => {
     const before = await indexes();
     expect(before.some((definition) => definition.includes('gin'))).toBe(true);
-    const config = loadConfig({ LOG_LEVEL: 'silent' });
-    const options = {
-      namespace: config.CANONICAL_ID_NAMESPACE,
-      settings: testFoldSettings(),
-      processor: phase2FromConfig(db.pool, config, createLogger(config)),
-      batchSize: 4,
-    };
+    const options = testRebuildOptions(db, 4);
 
     const stopped = rebuildFromLog(db.pool, {
       ...options,

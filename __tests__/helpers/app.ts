@@ -1,4 +1,5 @@
 import type { Express } from 'express';
+import request from 'supertest';
 import { createApp } from '../../src/app';
 import type { Config } from '../../src/config';
 import { durationMs, loadConfig } from '../../src/config';
@@ -9,6 +10,8 @@ import type { ObservationProcessor } from '../../src/ingest/processor';
 import { deferredProcessor } from '../../src/ingest/processor';
 import { createLogger } from '../../src/logger';
 import { phase2FromConfig } from '../../src/ingest/phase2';
+import type { RebuildOptions } from '../../src/rebuild';
+import { loadFixtures } from './fixtures';
 import type { TestDatabase } from './database';
 
 export interface TestApp {
@@ -47,4 +50,22 @@ export function buildTestApp(
   }
   const context: AppContext = { config, logger, database, processor };
   return { app: createApp(context), context };
+}
+
+/** Posts every shared fixture to the webhook, one after another. */
+export async function sendFixtures(app: Express): Promise<void> {
+  for (const fixture of loadFixtures()) {
+    await request(app).post('/api/webhook').set('content-type', 'application/json').send(fixture.payload);
+  }
+}
+
+/** What the ops CLI's rebuild is given under the default configuration, on the test database. */
+export function testRebuildOptions(db: TestDatabase, batchSize: number): RebuildOptions {
+  const config = loadConfig({ LOG_LEVEL: 'silent' });
+  return {
+    namespace: config.CANONICAL_ID_NAMESPACE,
+    settings: testFoldSettings(),
+    processor: phase2FromConfig(db.pool, config, createLogger(config)),
+    batchSize,
+  };
 }

@@ -38,26 +38,15 @@ const OTHER_ENDPOINTS = [
 /** A number in [0, 1000) that is a fixed pseudo-random function of the row number and a salt. */
 const pick = (row: string, salt: number) => `(abs(hashint4(${row} * 31 + ${salt})) % 1000)`;
 
-const LOG_COLUMNS = new Set([
-  'id',
-  'source',
-  'kind',
-  'event',
-  'dux_user_id',
-  'event_time',
-  'received_at',
-  'event_key',
-  'request_id',
-  'payload',
-  'raw_body',
-]);
+/** The log columns every seeded observation's SELECT starts with, in this order. */
+const SEEDED_LOG_COLUMNS =
+  'id, source, kind, event, dux_user_id, event_time, received_at, event_key, payload';
 
-/** Observations from a SELECT (log and state columns together, id and kind included), written to both tables at once. */
-function insertObservations(columns: string[], select: string): string {
-  const log = columns.filter((column) => LOG_COLUMNS.has(column)).join(', ');
-  const state = ['id', 'kind', ...columns.filter((column) => !LOG_COLUMNS.has(column))].join(', ');
-  return `WITH seed (${columns.join(', ')}) AS (${select}),
-          logged AS (INSERT INTO observation_log (${log}) SELECT ${log} FROM seed)
+/** Observations from a SELECT of the seeded log columns then `stateColumns`, written to both tables at once. */
+function insertObservations(stateColumns: string[], select: string): string {
+  const state = ['id', 'kind', ...stateColumns].join(', ');
+  return `WITH seed (${SEEDED_LOG_COLUMNS}, ${stateColumns.join(', ')}) AS (${select}),
+          logged AS (INSERT INTO observation_log (${SEEDED_LOG_COLUMNS}) SELECT ${SEEDED_LOG_COLUMNS} FROM seed)
           INSERT INTO observation_state (${state}) SELECT ${state} FROM seed`;
 }
 
@@ -166,22 +155,7 @@ const SEED_STATEMENTS: { label: string; sql: string }[] = [
   {
     label: 'observations (linked)',
     sql: insertObservations(
-      [
-        'id',
-        'source',
-        'kind',
-        'event',
-        'dux_user_id',
-        'event_time',
-        'received_at',
-        'event_key',
-        'payload',
-        'status',
-        'person_id',
-        'processed_at',
-        'company_id',
-        'location_id',
-      ],
+      ['status', 'person_id', 'processed_at', 'company_id', 'location_id'],
       `SELECT o.id, 'duxsoup', o.kind, 'create', 'user-1', o.at - interval '1 minute', o.at, md5('obs:' || o.id),
                  jsonb_build_object('type', o.kind, 'event', 'create', 'data', jsonb_build_object(
                    'id', 'id.' || (1000000000 + o.i), 'First Name', 'First' || o.i, 'Last Name', 'Last' || o.i,
@@ -203,19 +177,7 @@ const SEED_STATEMENTS: { label: string; sql: string }[] = [
   {
     label: 'observations (skipped, dead, pending, ignored)',
     sql: insertObservations(
-      [
-        'id',
-        'source',
-        'kind',
-        'event',
-        'dux_user_id',
-        'event_time',
-        'received_at',
-        'event_key',
-        'payload',
-        'status',
-        'status_reason',
-      ],
+      ['status', 'status_reason'],
       `SELECT id, 'duxsoup', kind, 'create', 'user-1', at, at, md5('obs:' || id),
                  jsonb_build_object('type', kind, 'data', jsonb_build_object('Summary', repeat(md5(id::text), 8))),
                  status, CASE WHEN status = 'skipped' THEN 'no usable identifier' END
