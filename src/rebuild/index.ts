@@ -23,7 +23,7 @@ export interface RebuildSummary {
   batched: number;
   fullPath: number;
   skipped: number;
-  /** Read-only indexes dropped while writing and built again at the end. */
+  /** Read-only indexes and alias foreign keys dropped while writing and restored at the end. */
   indexesRebuilt: number;
   seconds: number;
   observationsPerSecond: number;
