@@ -71,6 +71,22 @@ export function buildOnce(): void {
   built = true;
 }
 
+/**
+ * The node arguments `npm run ops` runs the CLI with (its flags, then the entry point), read from package.json so
+ * a bench runs the command exactly as users do, without npm between it and the process it measures.
+ */
+export function opsNodeArguments(): string[] {
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const command = /&& node (.+)$/.exec(manifest.scripts.ops ?? '')?.[1];
+  if (!command)
+    throw new Error(`package.json's ops script is not "… && node <args>": ${manifest.scripts.ops}`);
+  return command
+    .split(/\s+/)
+    .map((argument) => (argument.startsWith('dist/') ? path.join(ROOT, argument) : argument));
+}
+
 /** The real service, as users run it (`npm start`: the built code), with request logging on (output discarded). */
 export async function startService(env: Record<string, string>): Promise<ServiceProcess> {
   buildOnce();

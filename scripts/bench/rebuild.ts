@@ -1,11 +1,18 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
 import type { RebuildSummary } from '../../src/rebuild';
-import { benchDatabase, buildOnce, machine, ROOT, saveReport, visitBodyTemplates } from './lib';
+import {
+  benchDatabase,
+  buildOnce,
+  machine,
+  opsNodeArguments,
+  ROOT,
+  saveReport,
+  visitBodyTemplates,
+} from './lib';
 
 const OBSERVATIONS = Number(process.env.BENCH_OBSERVATIONS ?? 100_000);
 const PER_PERSON = Number(process.env.BENCH_OBSERVATIONS_PER_PERSON ?? 4);
@@ -56,6 +63,7 @@ async function main(): Promise<void> {
       skipped: output.skipped,
       indexesRebuilt: output.indexesRebuilt,
       seconds: output.seconds,
+      phaseSeconds: output.phaseSeconds,
       observationsPerSecond: output.observationsPerSecond,
       commandSeconds: wallSeconds,
       ...counts.rows[0],
@@ -78,15 +86,11 @@ async function runRebuildCommand(
   url: string,
 ): Promise<{ output: RebuildOutput; peakRssMb: number; wallSeconds: number }> {
   const started = Date.now();
-  const child = spawn(
-    process.execPath,
-    [path.join(ROOT, 'dist', 'cli', 'index.js'), 'rebuild', '--execute', '--json'],
-    {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const child = spawn(process.execPath, [...opsNodeArguments(), 'rebuild', '--execute', '--json'], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   let peakKb = 0;

@@ -72,17 +72,15 @@ export class ObservationFeed {
   }
 
   private async readAhead(): Promise<void> {
-    while (!this.exhausted && this.ready.length < 2 * this.batchSize) {
-      const { rows } = await this.pool.query<LogRow>(
-        // Both ids bounded: PostgreSQL carries equalities across a join, not ranges, and a merge join would
-        // otherwise read the state from its first row for every batch.
-        `SELECT o.id, o.source, o.kind, o.payload, COALESCE(o.event_time, o.received_at) AS observed_at
-           FROM observation_log o JOIN observation_state s ON s.id = o.id
-          WHERE o.id > $1 AND s.id > $1 AND s.status <> 'ignored' ORDER BY o.id LIMIT $2`,
-        [this.lastRead, this.batchSize],
-      );
+    // One read always in flight while the rows before it are computed: PostgreSQL writes out the next rows'
+    // payloads while this process turns the last ones into contributions.
+    let reading = this.exhausted ? null : this.read();
+    while (reading) {
+      const rows = await reading;
       const end = rows.length < this.batchSize;
       if (rows.length > 0) this.lastRead = rows[rows.length - 1]!.id;
+      reading = !end && this.ready.length + rows.length < 2 * this.batchSize ? this.read() : null;
+      reading?.catch(() => undefined); // awaited (and thrown) on the next turn
       for (let start = 0; start < rows.length; start += SLICE) {
         for (const row of rows.slice(start, start + SLICE)) {
           this.ready.push({
@@ -98,5 +96,17 @@ export class ObservationFeed {
       // Only once every row read is ready: a take() in between must wait rather than see an empty log.
       if (end) this.exhausted = true;
     }
+  }
+
+  private async read(): Promise<LogRow[]> {
+    const { rows } = await this.pool.query<LogRow>(
+      // Both ids bounded: PostgreSQL carries equalities across a join, not ranges, and a merge join would
+      // otherwise read the state from its first row for every batch.
+      `SELECT o.id, o.source, o.kind, o.payload, COALESCE(o.event_time, o.received_at) AS observed_at
+         FROM observation_log o JOIN observation_state s ON s.id = o.id
+        WHERE o.id > $1 AND s.id > $1 AND s.status <> 'ignored' ORDER BY o.id LIMIT $2`,
+      [this.lastRead, this.batchSize],
+    );
+    return rows;
   }
 }

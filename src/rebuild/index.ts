@@ -26,6 +26,8 @@ export interface RebuildSummary {
   /** Read-only indexes and alias foreign keys dropped while writing and restored at the end. */
   indexesRebuilt: number;
   seconds: number;
+  /** Where the seconds went: the reset (and index drops), the batches, and rebuilding the indexes at the end. */
+  phaseSeconds: { reset: number; batches: number; indexes: number };
   observationsPerSecond: number;
 }
 
@@ -44,6 +46,8 @@ export async function rebuildFromLog(pool: Pool, options: RebuildOptions): Promi
   // Before the reset: it rewrites every observation, and should not maintain indexes the end rebuilds anyway.
   await deferIndexes(pool);
   const run = await openRun(pool, options.resume ?? false);
+  const batchesStarted = Date.now();
+  let indexesStarted: number;
   const totals = { batched: 0, fullPath: 0, skipped: 0 };
   let indexesRebuilt: number;
   let checkpoint = run.lastObservationId;
@@ -125,6 +129,7 @@ export async function rebuildFromLog(pool: Pool, options: RebuildOptions): Promi
     }
     await finishWriting();
     await drainRefreshQueue(pool, options.settings);
+    indexesStarted = Date.now();
     indexesRebuilt = await restoreDeferredIndexes(pool);
     await pool.query(`UPDATE rebuild_runs SET status = 'completed', finished_at = now() WHERE id = $1`, [
       run.id,
@@ -139,13 +144,19 @@ export async function rebuildFromLog(pool: Pool, options: RebuildOptions): Promi
       .catch(() => undefined);
     throw error;
   }
-  const seconds = (Date.now() - started) / 1000;
+  const finished = Date.now();
+  const seconds = (finished - started) / 1000;
   return {
     runId: run.id,
     observations: done,
     ...totals,
     indexesRebuilt,
     seconds,
+    phaseSeconds: {
+      reset: (batchesStarted - started) / 1000,
+      batches: (indexesStarted - batchesStarted) / 1000,
+      indexes: (finished - indexesStarted) / 1000,
+    },
     observationsPerSecond: Math.round(done / Math.max(seconds, 0.001)),
   };
 }
