@@ -35,8 +35,9 @@ export interface RebuildSummary {
  * Rebuilds persons, companies and locations from the observation log, in observation-id order: what live
  * processing does, batched. Observations the batch resolver can take are written set-based; the rest (merges,
  * conflicts) go through the live full path one by one. Every batch commits with its checkpoint, so a stopped
- * rebuild resumes where it stopped. The indexes only readers use are dropped while it writes and built once at the
- * end (an interrupted rebuild leaves them listed in deferred_indexes; the resumed or next run builds them).
+ * rebuild resumes where it stopped. The indexes costly to maintain row by row and the alias tables' foreign keys
+ * are dropped while it writes and restored once at the end (an interrupted rebuild leaves them listed in
+ * deferred_indexes; the resumed or next run restores them).
  * Webhooks keep being stored meanwhile; stop the service, or run it with PHASE2_MODE=deferred, while rebuilding,
  * and let the sweeper resolve what arrived once the rebuild is done.
  */

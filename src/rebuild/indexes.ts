@@ -1,4 +1,4 @@
-import type { Pool } from '../db/pool';
+import type { Pool, PoolClient } from '../db/pool';
 import { withTransaction } from '../db/pool';
 
 /**
@@ -70,28 +70,30 @@ export async function restoreDeferredIndexes(pool: Pool): Promise<number> {
   const { rows } = await pool.query<{ name: string; definition: string }>(
     'SELECT name, definition FROM deferred_indexes ORDER BY deferred_at, name',
   );
-  const isIndex = (definition: string) => /^CREATE (UNIQUE )?INDEX /.test(definition);
-  const indexes = rows.filter((row) => isIndex(row.definition));
-  const queue = [...indexes];
+  const createIndex = /^CREATE (UNIQUE )?INDEX /;
+  const restore = (name: string, apply: (client: PoolClient) => Promise<unknown>) =>
+    withTransaction(pool, async (client) => {
+      await apply(client);
+      await client.query('DELETE FROM deferred_indexes WHERE name = $1', [name]);
+    });
+  const queue = rows.filter((row) => createIndex.test(row.definition));
   const build = async (): Promise<void> => {
     for (let index = queue.shift(); index; index = queue.shift()) {
-      const { name, definition } = index;
-      await withTransaction(pool, async (client) => {
+      const { definition } = index;
+      await restore(index.name, async (client) => {
         await client.query(`SELECT set_config('maintenance_work_mem', '256MB', true)`);
-        await client.query(definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX IF NOT EXISTS '));
-        await client.query('DELETE FROM deferred_indexes WHERE name = $1', [name]);
+        await client.query(definition.replace(createIndex, 'CREATE $1INDEX IF NOT EXISTS '));
       });
     }
   };
   await Promise.all([build(), build()]);
-  for (const { name, definition } of rows.filter((row) => !isIndex(row.definition))) {
-    await withTransaction(pool, async (client) => {
+  for (const { name, definition } of rows.filter((row) => !createIndex.test(row.definition))) {
+    await restore(name, async (client) => {
       const exists = await client.query(
         `SELECT 1 FROM pg_constraint WHERE conname = $1 AND connamespace = current_schema()::regnamespace`,
         [name],
       );
       if (exists.rowCount === 0) await client.query(definition);
-      await client.query('DELETE FROM deferred_indexes WHERE name = $1', [name]);
     });
   }
   return rows.length;
