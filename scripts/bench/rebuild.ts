@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
     const seedSeconds = (Date.now() - seeded) / 1000;
     buildOnce();
     const { output, peakRssMb, wallSeconds } = await runRebuildCommand(db.url);
+    const feedOnly = runFeedOnly(db.url);
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     const counts = await client
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
       commandSeconds: wallSeconds,
       ...counts.rows[0],
       peakRssMb,
+      feedOnly,
     };
     console.log(JSON.stringify(report, null, 2));
     saveReport('rebuild', report);
@@ -75,6 +78,11 @@ async function main(): Promise<void> {
       `rebuild: ${output.observationsPerSecond} observations/s over ${output.observations} (target 10000/s); ` +
         `${output.fullPath} through the full path; whole command ${wallSeconds.toFixed(1)} s; ` +
         `peak RSS ${peakRssMb} MB`,
+    );
+    console.log(
+      `its first stage alone (read the log, compute contributions; nothing resolved or written): ` +
+        `${feedOnly.observationsPerSecond} observations/s, ` +
+        `${((feedOnly.nodeCpuSeconds / feedOnly.observations) * 1e6).toFixed(0)} µs of node CPU per observation`,
     );
   } finally {
     await db.close();
@@ -110,6 +118,26 @@ async function runRebuildCommand(
   if (code !== 0) throw new Error(`rebuild exited with ${code}: ${stdout}`);
   const output = JSON.parse(stdout.trim().split('\n').pop()!) as RebuildOutput;
   return { output, peakRssMb: Math.round(peakKb / 1024), wallSeconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * scripts/bench/rebuild-feed.ts with the ops command's node flags: the rebuild's ObservationFeed alone over the same
+ * log, which bounds what the rebuild can reach while resolving and folding share node's one thread with it.
+ */
+function runFeedOnly(url: string): {
+  observations: number;
+  seconds: number;
+  observationsPerSecond: number;
+  nodeCpuSeconds: number;
+} {
+  const flags = opsNodeArguments().filter((argument) => argument.startsWith('--'));
+  const result = spawnSync(
+    process.execPath,
+    [...flags, '--import', 'tsx', path.join(ROOT, 'scripts', 'bench', 'rebuild-feed.ts')],
+    { cwd: ROOT, env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' }, encoding: 'utf8' },
+  );
+  if (result.status !== 0) throw new Error(`rebuild-feed exited with ${result.status}: ${result.stderr}`);
+  return JSON.parse(result.stdout.trim().split('\n').pop()!) as ReturnType<typeof runFeedOnly>;
 }
 
 /** Distinct persons from the fixture templates, PER_PERSON observations each, a minute apart. */
