@@ -338,6 +338,24 @@ function targets(outcome: Outcome): TargetRow[] {
           check(num(r, 'observationsPerSecond'), (v) => v >= 10_000),
         ),
         row('peak RSS', fmt(num(r, 'peakRssMb'), 'MB'), 'reported', null),
+        row(
+          'CPU per observation: node + PostgreSQL',
+          `${fmt(num(r, 'cpuMicrosecondsPerObservation.node'))} + ${fmt(num(r, 'cpuMicrosecondsPerObservation.postgres'))} µs`,
+          'reported',
+          null,
+        ),
+        row(
+          'the most that CPU allows on these cores',
+          fmt(num(r, 'cpuBoundObservationsPerSecond'), 'observations/s'),
+          'reported',
+          null,
+        ),
+        row(
+          'its first stage alone (read the log, compute contributions)',
+          fmt(num(r, 'feedOnly.observationsPerSecond'), 'observations/s'),
+          'reported',
+          null,
+        ),
       ];
     case 'dashboard':
       return [

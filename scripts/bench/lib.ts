@@ -365,3 +365,42 @@ export function machine(): Record<string, string | number> {
     platform: `${os.platform()} ${os.release()}`,
   };
 }
+
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** A process's CPU seconds from /proc/<pid>/stat: its own (user + system) and its reaped children's. */
+function procCpuSeconds(pid: string): { own: number; children: number; command: string } | null {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null; // exited meanwhile
+  }
+  const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = (index: number) => Number(fields[index]);
+  return {
+    own: (ticks(11) + ticks(12)) / CLOCK_TICKS_PER_SECOND,
+    children: (ticks(13) + ticks(14)) / CLOCK_TICKS_PER_SECOND,
+    command,
+  };
+}
+
+/** CPU seconds this process's exited children used (every thread of theirs): diff it around a child's run. */
+export function reapedChildrenCpuSeconds(): number {
+  return procCpuSeconds('self')!.children;
+}
+
+/**
+ * CPU seconds every PostgreSQL process on this machine has used: the live ones' own, plus what the postmaster's
+ * exited backends used. Diff it around a run to see what the server spent on it (only meaningful while nothing
+ * else uses the server).
+ */
+export function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    const cpu = procCpuSeconds(pid);
+    if (cpu?.command === 'postgres') total += cpu.own + cpu.children;
+  }
+  return total;
+}

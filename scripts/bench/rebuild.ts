@@ -1,6 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
@@ -11,6 +13,8 @@ import {
   machine,
   opsNodeArguments,
   ROOT,
+  postgresCpuSeconds,
+  reapedChildrenCpuSeconds,
   saveReport,
   visitBodyTemplates,
 } from './lib';
@@ -42,7 +46,7 @@ async function main(): Promise<void> {
     await seed(db.url);
     const seedSeconds = (Date.now() - seeded) / 1000;
     buildOnce();
-    const { output, peakRssMb, wallSeconds } = await runRebuildCommand(db.url);
+    const { output, peakRssMb, wallSeconds, cpuSeconds } = await runRebuildCommand(db.url);
     const feedOnly = runFeedOnly(db.url);
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
@@ -70,6 +74,14 @@ async function main(): Promise<void> {
       commandSeconds: wallSeconds,
       ...counts.rows[0],
       peakRssMb,
+      cpuSeconds,
+      cpuMicrosecondsPerObservation: {
+        node: Math.round((cpuSeconds.node / output.observations) * 1e6),
+        postgres: Math.round((cpuSeconds.postgres / output.observations) * 1e6),
+      },
+      cpuBoundObservationsPerSecond: Math.round(
+        (os.availableParallelism() * output.observations) / (cpuSeconds.node + cpuSeconds.postgres),
+      ),
       feedOnly,
     };
     console.log(JSON.stringify(report, null, 2));
@@ -78,6 +90,11 @@ async function main(): Promise<void> {
       `rebuild: ${output.observationsPerSecond} observations/s over ${output.observations} (target 10000/s); ` +
         `${output.fullPath} through the full path; whole command ${wallSeconds.toFixed(1)} s; ` +
         `peak RSS ${peakRssMb} MB`,
+    );
+    console.log(
+      `CPU per observation: node ${report.cpuMicrosecondsPerObservation.node} µs, PostgreSQL ` +
+        `${report.cpuMicrosecondsPerObservation.postgres} µs: at most ${report.cpuBoundObservationsPerSecond} ` +
+        `observations/s on ${os.availableParallelism()} cores however well the two overlap`,
     );
     console.log(
       `its first stage alone (read the log, compute contributions; nothing resolved or written): ` +
@@ -90,10 +107,15 @@ async function main(): Promise<void> {
 }
 
 /** Runs the built ops CLI's rebuild, sampling its peak RSS (VmHWM) until it exits. */
-async function runRebuildCommand(
-  url: string,
-): Promise<{ output: RebuildOutput; peakRssMb: number; wallSeconds: number }> {
+async function runRebuildCommand(url: string): Promise<{
+  output: RebuildOutput;
+  peakRssMb: number;
+  wallSeconds: number;
+  cpuSeconds: { node: number; postgres: number };
+}> {
   const started = Date.now();
+  const nodeBefore = reapedChildrenCpuSeconds();
+  const postgresBefore = postgresCpuSeconds();
   const child = spawn(process.execPath, [...opsNodeArguments(), 'rebuild', '--execute', '--json'], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' },
@@ -116,8 +138,15 @@ async function runRebuildCommand(
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   clearInterval(sampler);
   if (code !== 0) throw new Error(`rebuild exited with ${code}: ${stdout}`);
+  const wallSeconds = (Date.now() - started) / 1000;
+  await setTimeout(500); // the postmaster reaps the command's backends
+  const round = (seconds: number) => Math.round(seconds * 100) / 100;
+  const cpuSeconds = {
+    node: round(reapedChildrenCpuSeconds() - nodeBefore),
+    postgres: round(postgresCpuSeconds() - postgresBefore),
+  };
   const output = JSON.parse(stdout.trim().split('\n').pop()!) as RebuildOutput;
-  return { output, peakRssMb: Math.round(peakKb / 1024), wallSeconds: (Date.now() - started) / 1000 };
+  return { output, peakRssMb: Math.round(peakKb / 1024), wallSeconds, cpuSeconds };
 }
 
 /**
