@@ -197,13 +197,21 @@ describe('GET /api/people/:id', () => {
     expect(person.derived.rolesCount).toBeGreaterThan(0);
   });
 
-  it('serves exactly the snapshot stored for the person', async () => {
+  it("serves the snapshot stored for the person, each _meta entry with its field's value added", async () => {
     const res = await get(`/api/people/${dana.person_id}`);
-    const { rows } = await db.pool.query<{ snapshot: unknown }>(
-      'SELECT snapshot FROM persons WHERE id = $1',
-      [dana.person_id],
+    const { rows } = await db.pool.query<{
+      snapshot: Record<string, unknown> & { _meta: Record<string, object> };
+    }>('SELECT snapshot FROM persons WHERE id = $1', [dana.person_id]);
+    const stored = rows[0]!.snapshot;
+    // Stored once: the value is in the field, not repeated in _meta.
+    for (const provenance of Object.values(stored._meta)) expect(provenance).not.toHaveProperty('value');
+    const meta = Object.fromEntries(
+      Object.entries(stored._meta).map(([field, provenance]) => [
+        field,
+        { ...provenance, value: stored[field] },
+      ]),
     );
-    expect(res.body.person.snapshot).toEqual(rows[0]!.snapshot);
+    expect(res.body.person.snapshot).toEqual({ ...stored, _meta: meta });
   });
 
   it('folds every observation of a person: counts, first/last observed and the newest values', async () => {

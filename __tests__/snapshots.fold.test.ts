@@ -5,6 +5,7 @@ import {
   isEmpty,
   precedenceKey,
   sortedSnapshot,
+  withProvenanceValues,
 } from '../src/snapshots/fold';
 import type { FieldProvenance, Origin, PrecedencePolicy, Snapshot } from '../src/snapshots/fold';
 
@@ -44,9 +45,8 @@ function canonical(snapshot: Snapshot): string {
   return JSON.stringify(sortedSnapshot(snapshot));
 }
 
-function provenance(o: Observation, field: string): FieldProvenance {
+function provenance(o: Observation): FieldProvenance {
   return {
-    value: o.fields[field],
     observedAt: o.origin.observedAt.toISOString(),
     source: o.origin.source,
     observationId: o.origin.observationId,
@@ -102,7 +102,7 @@ function referenceFold(observations: readonly Observation[]): Snapshot {
     for (const field of unit) {
       if (blank(winner.fields[field])) continue;
       result[field] = winner.fields[field];
-      meta[field] = provenance(winner, field);
+      meta[field] = provenance(winner);
     }
   }
   result._meta = meta;
@@ -391,7 +391,7 @@ describe('foldContribution: precedence', () => {
     const scan = observation(6, 'scan', T0, { summary: 'From LinkedIn' });
     const snapshot = foldAll([lead, scan]);
     expect(snapshot.summary).toBe('From LinkedIn');
-    expect(snapshot._meta?.summary).toEqual(provenance(scan, 'summary'));
+    expect(snapshot._meta?.summary).toEqual(provenance(scan));
   });
 });
 
@@ -491,7 +491,7 @@ describe('foldContribution: groups come from one observation', () => {
     expect(present).toStrictEqual({ currentTitle: 'Advisor', currentCompany: 'Nettle Toys' });
     const metaGroup = group.filter((f) => snapshot._meta?.[f] !== undefined);
     expect(metaGroup.sort()).toEqual(['currentCompany', 'currentTitle']);
-    expect(snapshot._meta?.currentTitle).toEqual(provenance(newerScanTitle, 'currentTitle'));
+    expect(snapshot._meta?.currentTitle).toEqual(provenance(newerScanTitle));
   });
 
   it('a losing observation cannot fill a field the group winner lacks', () => {
@@ -569,19 +569,50 @@ describe('foldContribution: groups come from one observation', () => {
 });
 
 describe('foldContribution: provenance', () => {
-  it('records {value, observedAt, source, observationId} for every field, and only for present fields', () => {
+  it('records {observedAt, source, observationId} for every field, and only for present fields', () => {
     const snapshot = foldAll(HISTORY);
     const fields = Object.keys(fieldsOf(snapshot)).sort();
     expect(Object.keys(snapshot._meta ?? {}).sort()).toEqual(fields);
     expect(fields.length).toBeGreaterThan(20);
     for (const field of fields) {
       const meta = snapshot._meta![field]!;
-      expect(Object.keys(meta).sort()).toEqual(['observationId', 'observedAt', 'source', 'value']);
-      expect(meta.value).toEqual(snapshot[field]);
+      // The value is stored once, in the field; the API adds it back (withProvenanceValues).
+      expect(Object.keys(meta).sort()).toEqual(['observationId', 'observedAt', 'source']);
       const source = HISTORY.find((o) => o.origin.observationId === meta.observationId)!;
-      expect(meta).toEqual(provenance(source, field));
+      expect(source.fields[field]).toEqual(snapshot[field]);
+      expect(meta).toEqual(provenance(source));
       expect(meta.observedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     }
+  });
+
+  it("withProvenanceValues gives every _meta entry its field's value, for stored snapshots old and new", () => {
+    const snapshot = foldAll(HISTORY);
+    const shown = withProvenanceValues(snapshot);
+    for (const field of Object.keys(fieldsOf(snapshot))) {
+      expect(shown._meta[field]).toEqual({ value: snapshot[field], ...snapshot._meta![field] });
+      expect(shown[field]).toBe(snapshot[field]);
+    }
+    expect(snapshot._meta!.fullName).not.toHaveProperty('value'); // the stored snapshot is left as it was
+    // Written before values stopped being repeated: the field's value wins over a stale copy.
+    const legacy = {
+      fullName: 'Ada Lovelace',
+      _meta: {
+        fullName: {
+          value: 'A. Lovelace',
+          observedAt: '2025-07-01T00:00:00.000Z',
+          source: 'visit',
+          observationId: 3,
+        },
+      },
+    } as Snapshot;
+    expect(withProvenanceValues(legacy)._meta).toEqual({
+      fullName: {
+        value: 'Ada Lovelace',
+        observedAt: '2025-07-01T00:00:00.000Z',
+        source: 'visit',
+        observationId: 3,
+      },
+    });
   });
 
   it('every present field of a group carries the same observation', () => {

@@ -13,8 +13,12 @@ export interface Origin {
   observedAt: Date;
 }
 
+/**
+ * Where a snapshot field's value came from. The value itself is the field's: stored once, in the field (snapshots
+ * written before 2026-11-30 also repeat it here, as `value`, which nothing reads), and added back for the API by
+ * `withProvenanceValues`.
+ */
 export interface FieldProvenance {
-  value: unknown;
   observedAt: string;
   source: string;
   observationId: number;
@@ -79,8 +83,7 @@ export function foldContribution(
   const meta = next._meta;
   const key = precedenceKey(origin, policy);
   const observedAt = origin.observedAt.toISOString();
-  const provenance = (value: unknown): FieldProvenance => ({
-    value,
+  const provenance = (): FieldProvenance => ({
     observedAt,
     source: origin.source,
     observationId: origin.observationId,
@@ -103,7 +106,7 @@ export function foldContribution(
       const value = contribution[field];
       if (isEmpty(value)) continue;
       next[field] = value;
-      meta[field] = provenance(value);
+      meta[field] = provenance();
     }
   };
   for (const group of groups) foldGroup(group);
@@ -170,4 +173,14 @@ export function sortedSnapshot(snapshot: Snapshot): Snapshot {
       .map((key) => [key, meta[key]!]),
   );
   return sorted;
+}
+
+/** The snapshot as the API shows it: each `_meta.<field>` with the field's `value` beside where it came from. */
+export function withProvenanceValues(snapshot: Snapshot): Snapshot & {
+  _meta: Record<string, FieldProvenance & { value: unknown }>;
+} {
+  const meta: Record<string, FieldProvenance & { value: unknown }> = {};
+  for (const [field, { observedAt, source, observationId }] of Object.entries(snapshot._meta ?? {}))
+    meta[field] = { value: snapshot[field], observedAt, source, observationId };
+  return { ...snapshot, _meta: meta };
 }

@@ -10,6 +10,7 @@ import {
 } from '../identity/identifiers';
 import { jobChangeStatusSql } from '../intelligence/changes-store';
 import { deriveMetrics } from './derived';
+import { withProvenanceValues } from './fold';
 import type { Role } from './fields';
 import { normaliseCompanyName } from './company-ref';
 import { parseLocation } from './location';
@@ -143,7 +144,7 @@ export async function loadPerson(
   const view: PersonView = {
     id: row.id,
     aliases: row.aliases ?? [],
-    snapshot: row.snapshot,
+    snapshot: withProvenanceValues(row.snapshot),
     meta: {
       observationsCount: row.observations_count,
       firstObservedAt: row.first_observed_at?.toISOString() ?? null,
@@ -228,7 +229,7 @@ export async function loadCompany(pool: Pool, idOrAlias: string): Promise<Compan
   return {
     id: row.id,
     aliases: row.aliases ?? [],
-    snapshot: row.snapshot,
+    snapshot: withProvenanceValues(row.snapshot),
     meta: {
       observationsCount: row.observations_count,
       peopleCount: row.people,
@@ -281,7 +282,7 @@ export async function loadLocation(pool: Pool, idOrAlias: string): Promise<Locat
     id: row.id,
     key: row.key,
     aliases: row.aliases ?? [],
-    snapshot: row.snapshot,
+    snapshot: withProvenanceValues(row.snapshot),
     meta: {
       observationsCount: row.observations_count,
       peopleCount: row.people,
