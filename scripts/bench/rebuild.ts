@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     const seedSeconds = (Date.now() - seeded) / 1000;
     buildOnce();
     const { output, peakRssMb, wallSeconds, cpuSeconds } = await runRebuildCommand(db.url);
-    const feedOnly = runFeedOnly(db.url);
+    const feedOnly = await runFeedOnly(db.url);
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     const counts = await client
@@ -99,14 +99,15 @@ async function main(): Promise<void> {
     console.log(
       `its first stage alone (read the log, compute contributions; nothing resolved or written): ` +
         `${feedOnly.observationsPerSecond} observations/s, ` +
-        `${((feedOnly.nodeCpuSeconds / feedOnly.observations) * 1e6).toFixed(0)} µs of node CPU per observation`,
+        `${((feedOnly.nodeCpuSeconds / feedOnly.observations) * 1e6).toFixed(0)} µs of node CPU and ` +
+        `${((feedOnly.postgresCpuSeconds / feedOnly.observations) * 1e6).toFixed(0)} µs of PostgreSQL CPU per observation`,
     );
   } finally {
     await db.close();
   }
 }
 
-/** Runs the built ops CLI's rebuild, sampling its peak RSS (VmHWM) until it exits. */
+/** Runs the built ops CLI's rebuild, sampling its peak RSS (VmHWM) until it exits; the CPU it and the server used. */
 async function runRebuildCommand(url: string): Promise<{
   output: RebuildOutput;
   peakRssMb: number;
@@ -153,12 +154,8 @@ async function runRebuildCommand(url: string): Promise<{
  * scripts/bench/rebuild-feed.ts with the ops command's node flags: the rebuild's ObservationFeed alone over the same
  * log, which bounds what the rebuild can reach while resolving and folding share node's one thread with it.
  */
-function runFeedOnly(url: string): {
-  observations: number;
-  seconds: number;
-  observationsPerSecond: number;
-  nodeCpuSeconds: number;
-} {
+async function runFeedOnly(url: string): Promise<FeedOnly> {
+  const postgresBefore = postgresCpuSeconds();
   const flags = opsNodeArguments().filter((argument) => argument.startsWith('--'));
   const result = spawnSync(
     process.execPath,
@@ -166,7 +163,17 @@ function runFeedOnly(url: string): {
     { cwd: ROOT, env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' }, encoding: 'utf8' },
   );
   if (result.status !== 0) throw new Error(`rebuild-feed exited with ${result.status}: ${result.stderr}`);
-  return JSON.parse(result.stdout.trim().split('\n').pop()!) as ReturnType<typeof runFeedOnly>;
+  await setTimeout(500); // the postmaster reaps the feed's backends
+  const feed = JSON.parse(result.stdout.trim().split('\n').pop()!) as Omit<FeedOnly, 'postgresCpuSeconds'>;
+  return { ...feed, postgresCpuSeconds: Math.round((postgresCpuSeconds() - postgresBefore) * 100) / 100 };
+}
+
+interface FeedOnly {
+  observations: number;
+  seconds: number;
+  observationsPerSecond: number;
+  nodeCpuSeconds: number;
+  postgresCpuSeconds: number;
 }
 
 /** Distinct persons from the fixture templates, PER_PERSON observations each, a minute apart. */
