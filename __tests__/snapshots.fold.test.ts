@@ -589,10 +589,11 @@ describe('foldContribution: provenance', () => {
     const snapshot = foldAll(HISTORY);
     const shown = withProvenanceValues(snapshot);
     for (const field of Object.keys(fieldsOf(snapshot))) {
-      expect(shown._meta[field]).toEqual({ value: snapshot[field], ...snapshot._meta![field] });
+      expect(shown._meta?.[field]).toEqual({ value: snapshot[field], ...snapshot._meta![field] });
       expect(shown[field]).toBe(snapshot[field]);
     }
     expect(snapshot._meta!.fullName).not.toHaveProperty('value'); // the stored snapshot is left as it was
+    expect(withProvenanceValues({})).toEqual({}); // nothing folded yet: no _meta to show
     // Written before values stopped being repeated: the field's value wins over a stale copy.
     const legacy = {
       fullName: 'Ada Lovelace',

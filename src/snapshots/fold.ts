@@ -176,11 +176,10 @@ export function sortedSnapshot(snapshot: Snapshot): Snapshot {
 }
 
 /** The snapshot as the API shows it: each `_meta.<field>` with the field's `value` beside where it came from. */
-export function withProvenanceValues(snapshot: Snapshot): Snapshot & {
-  _meta: Record<string, FieldProvenance & { value: unknown }>;
-} {
+export function withProvenanceValues(snapshot: Snapshot): Snapshot {
+  if (!snapshot._meta) return snapshot;
   const meta: Record<string, FieldProvenance & { value: unknown }> = {};
-  for (const [field, { observedAt, source, observationId }] of Object.entries(snapshot._meta ?? {}))
+  for (const [field, { observedAt, source, observationId }] of Object.entries(snapshot._meta))
     meta[field] = { value: snapshot[field], observedAt, source, observationId };
   return { ...snapshot, _meta: meta };
 }
