@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import { loadConfig } from '../../src/config';
@@ -13,13 +12,11 @@ import {
   pipeChunks,
   runExportJobOnce,
 } from '../../src/exports';
-import { benchDatabase, machine, saveReport } from './lib';
+import { benchDatabase, machine, processCpuSeconds, saveReport } from './lib';
 
 const ROWS = Number(process.env.BENCH_EXPORT_ROWS ?? 200_000);
 const SEED_BATCH = 50_000;
 const POOL_SIZE = 6;
-/** USER_HZ: the unit of /proc/<pid>/stat times on Linux. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /**
  * Exports of N people (default 200 000; BENCH_EXPORT_ROWS) seeded directly with SQL, realistic snapshots
@@ -186,18 +183,15 @@ async function warmBackends(pool: Pool): Promise<number[]> {
   }
 }
 
-/** utime + stime of the backends, from /proc (Linux, PostgreSQL on this machine). */
+/** utime + stime of the backends, from /proc (Linux, PostgreSQL on this machine); null when one is not there. */
 function backendCpuSeconds(pids: number[]): number | null {
-  try {
-    let ticks = 0;
-    for (const pid of pids) {
-      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    }
-    return ticks / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return null;
+  let seconds = 0;
+  for (const pid of pids) {
+    const cpu = processCpuSeconds(pid);
+    if (cpu === null) return null;
+    seconds += cpu.own;
   }
+  return seconds;
 }
 
 function perRow(cpu: CpuSeconds, rows: number): Record<string, number | null> {

@@ -3,6 +3,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { freePort, startEmbeddedPostgres } from '../../src/db/embedded';
@@ -368,13 +369,18 @@ export function machine(): Record<string, string | number> {
 
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
-/** A process's CPU seconds from /proc/<pid>/stat: its own (user + system) and its reaped children's. */
-function procCpuSeconds(pid: string): { own: number; children: number; command: string } | null {
+/**
+ * A process's CPU seconds from /proc/<pid>/stat (Linux): its own (user + system) and its reaped children's; null
+ * once it has exited (or where there is no such process on this machine).
+ */
+export function processCpuSeconds(
+  pid: number | 'self',
+): { own: number; children: number; command: string } | null {
   let stat: string;
   try {
     stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
-    return null; // exited meanwhile
+    return null;
   }
   const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -386,21 +392,35 @@ function procCpuSeconds(pid: string): { own: number; children: number; command: 
   };
 }
 
-/** CPU seconds this process's exited children used (every thread of theirs): diff it around a child's run. */
-export function reapedChildrenCpuSeconds(): number {
-  return procCpuSeconds('self')!.children;
-}
-
-/**
- * CPU seconds every PostgreSQL process on this machine has used: the live ones' own, plus what the postmaster's
- * exited backends used. Diff it around a run to see what the server spent on it (only meaningful while nothing
- * else uses the server).
- */
-export function postgresCpuSeconds(): number {
+/** Every PostgreSQL process on this machine: the live ones' own CPU, plus what the postmaster's exited backends used. */
+function postgresCpuSeconds(): number {
   let total = 0;
   for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    const cpu = procCpuSeconds(pid);
+    const cpu = processCpuSeconds(Number(pid));
     if (cpu?.command === 'postgres') total += cpu.own + cpu.children;
   }
   return total;
+}
+
+/**
+ * Runs `work`, which runs child processes to their end, and returns the CPU seconds (to 0.01 s) those children
+ * (every thread of theirs) and every PostgreSQL process on this machine spent meanwhile, counted once the
+ * postmaster has reaped the backends the children used. The PostgreSQL figure means something only while nothing
+ * else uses the server.
+ */
+export async function childAndPostgresCpu<T>(
+  work: () => T | Promise<T>,
+): Promise<{ result: T; cpuSeconds: { node: number; postgres: number } }> {
+  const nodeBefore = processCpuSeconds('self')!.children;
+  const postgresBefore = postgresCpuSeconds();
+  const result = await work();
+  await sleep(500); // the postmaster reaps the children's backends
+  const round = (seconds: number) => Math.round(seconds * 100) / 100;
+  return {
+    result,
+    cpuSeconds: {
+      node: round(processCpuSeconds('self')!.children - nodeBefore),
+      postgres: round(postgresCpuSeconds() - postgresBefore),
+    },
+  };
 }

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { migrate } from '../../src/db/migrate';
 import { classifyTitle } from '../../src/intelligence/seniority';
 import { parseLocation } from '../../src/snapshots/location';
-import { benchDatabase, machine, saveReport, startService } from './lib';
+import { benchDatabase, machine, processCpuSeconds, saveReport, startService } from './lib';
 
 /**
  * Read-side scale figures (issue 3): seeds N realistic live people (default 1 000 000, BENCH_PEOPLE) with
@@ -735,12 +735,10 @@ interface ProcessMemory {
 function processMemory(pid: number): ProcessMemory {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticksPerSecond = 100; // USER_HZ
   return {
     rssMb: Math.round(kb('VmRSS') / 1024),
     hwmMb: Math.round(kb('VmHWM') / 1024),
-    cpuSeconds: (Number(stat[11]) + Number(stat[12])) / ticksPerSecond,
+    cpuSeconds: processCpuSeconds(pid)!.own,
   };
 }
 

@@ -2,7 +2,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout } from 'node:timers/promises';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
@@ -13,8 +12,7 @@ import {
   machine,
   opsNodeArguments,
   ROOT,
-  postgresCpuSeconds,
-  reapedChildrenCpuSeconds,
+  childAndPostgresCpu,
   saveReport,
   visitBodyTemplates,
 } from './lib';
@@ -76,8 +74,8 @@ async function main(): Promise<void> {
       peakRssMb,
       cpuSeconds,
       cpuMicrosecondsPerObservation: {
-        node: Math.round((cpuSeconds.node / output.observations) * 1e6),
-        postgres: Math.round((cpuSeconds.postgres / output.observations) * 1e6),
+        node: microsecondsEach(cpuSeconds.node, output.observations),
+        postgres: microsecondsEach(cpuSeconds.postgres, output.observations),
       },
       cpuBoundObservationsPerSecond: Math.round(
         (os.availableParallelism() * output.observations) / (cpuSeconds.node + cpuSeconds.postgres),
@@ -99,8 +97,8 @@ async function main(): Promise<void> {
     console.log(
       `its first stage alone (read the log, compute contributions; nothing resolved or written): ` +
         `${feedOnly.observationsPerSecond} observations/s, ` +
-        `${((feedOnly.nodeCpuSeconds / feedOnly.observations) * 1e6).toFixed(0)} µs of node CPU and ` +
-        `${((feedOnly.postgresCpuSeconds / feedOnly.observations) * 1e6).toFixed(0)} µs of PostgreSQL CPU per observation`,
+        `${microsecondsEach(feedOnly.nodeCpuSeconds, feedOnly.observations)} µs of node CPU and ` +
+        `${microsecondsEach(feedOnly.postgresCpuSeconds, feedOnly.observations)} µs of PostgreSQL CPU per observation`,
     );
   } finally {
     await db.close();
@@ -114,59 +112,56 @@ async function runRebuildCommand(url: string): Promise<{
   wallSeconds: number;
   cpuSeconds: { node: number; postgres: number };
 }> {
-  const started = Date.now();
-  const nodeBefore = reapedChildrenCpuSeconds();
-  const postgresBefore = postgresCpuSeconds();
-  const child = spawn(process.execPath, [...opsNodeArguments(), 'rebuild', '--execute', '--json'], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const { result, cpuSeconds } = await childAndPostgresCpu(async () => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [...opsNodeArguments(), 'rebuild', '--execute', '--json'], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    let peakKb = 0;
+    const sample = () => {
+      const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+    };
+    const sampler = setInterval(() => {
+      try {
+        sample();
+      } catch {
+        // exited between two samples
+      }
+    }, 200);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    clearInterval(sampler);
+    if (code !== 0) throw new Error(`rebuild exited with ${code}: ${stdout}`);
+    return { stdout, peakKb, wallSeconds: (Date.now() - started) / 1000 };
   });
-  let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  let peakKb = 0;
-  const sample = () => {
-    const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
-    peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
-  };
-  const sampler = setInterval(() => {
-    try {
-      sample();
-    } catch {
-      // exited between two samples
-    }
-  }, 200);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  clearInterval(sampler);
-  if (code !== 0) throw new Error(`rebuild exited with ${code}: ${stdout}`);
-  const wallSeconds = (Date.now() - started) / 1000;
-  await setTimeout(500); // the postmaster reaps the command's backends
-  const round = (seconds: number) => Math.round(seconds * 100) / 100;
-  const cpuSeconds = {
-    node: round(reapedChildrenCpuSeconds() - nodeBefore),
-    postgres: round(postgresCpuSeconds() - postgresBefore),
-  };
-  const output = JSON.parse(stdout.trim().split('\n').pop()!) as RebuildOutput;
-  return { output, peakRssMb: Math.round(peakKb / 1024), wallSeconds, cpuSeconds };
+  const output = JSON.parse(result.stdout.trim().split('\n').pop()!) as RebuildOutput;
+  return { output, peakRssMb: Math.round(result.peakKb / 1024), wallSeconds: result.wallSeconds, cpuSeconds };
 }
 
 /**
  * scripts/bench/rebuild-feed.ts with the ops command's node flags: the rebuild's ObservationFeed alone over the same
- * log, which bounds what the rebuild can reach while resolving and folding share node's one thread with it.
+ * log, which bounds what the rebuild can reach while resolving and folding share node's one thread with it. Its node
+ * CPU is the feed's own (the script measures it after its imports); PostgreSQL's is the server's meanwhile.
  */
 async function runFeedOnly(url: string): Promise<FeedOnly> {
-  const postgresBefore = postgresCpuSeconds();
   const flags = opsNodeArguments().filter((argument) => argument.startsWith('--'));
-  const result = spawnSync(
-    process.execPath,
-    [...flags, '--import', 'tsx', path.join(ROOT, 'scripts', 'bench', 'rebuild-feed.ts')],
-    { cwd: ROOT, env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' }, encoding: 'utf8' },
+  const { result, cpuSeconds } = await childAndPostgresCpu(() =>
+    spawnSync(
+      process.execPath,
+      [...flags, '--import', 'tsx', path.join(ROOT, 'scripts', 'bench', 'rebuild-feed.ts')],
+      { cwd: ROOT, env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' }, encoding: 'utf8' },
+    ),
   );
   if (result.status !== 0) throw new Error(`rebuild-feed exited with ${result.status}: ${result.stderr}`);
-  await setTimeout(500); // the postmaster reaps the feed's backends
   const feed = JSON.parse(result.stdout.trim().split('\n').pop()!) as Omit<FeedOnly, 'postgresCpuSeconds'>;
-  return { ...feed, postgresCpuSeconds: Math.round((postgresCpuSeconds() - postgresBefore) * 100) / 100 };
+  return { ...feed, postgresCpuSeconds: cpuSeconds.postgres };
 }
+
+const microsecondsEach = (seconds: number, count: number) => Math.round((seconds / count) * 1e6);
 
 interface FeedOnly {
   observations: number;
